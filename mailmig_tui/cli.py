@@ -1,0 +1,106 @@
+"""The `mailmig` command: no arguments opens the TUI; subcommands run headless.
+
+Exit status: 0 success, 1 finished with some messages failed or missing, 2 could not run.
+Errors print one line on stderr (`mailmig: what happened (what to do)`); a traceback only
+with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from mailmig_tui import __version__
+from mailmig_tui.commands.common import add_connection_options
+from mailmig_tui.errors import MailmigError
+from mailmig_tui.secrets import RedactingFilter, scrub
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailmig",
+        description="Move one user's mailbox from one mail server to another.",
+        epilog="Accounts: imaps://USER@HOST[:PORT], imap://USER@HOST (STARTTLS), "
+        "imap+plain://USER@HOST (loopback), maildir:///PATH, mbox:///PATH, or a saved name. "
+        "Passwords: MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD, the keyring, or a prompt.",
+    )
+    parser.add_argument("--version", action="version", version=f"mailmig {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    folders = sub.add_parser("folders", help="list an account's folders with counts and sizes")
+    folders.add_argument("account", metavar="ACCOUNT")
+    add_connection_options(folders)
+    folders.set_defaults(run=_lazy("browse", "run_folders"))
+
+    ls = sub.add_parser("ls", help="list the messages of one folder, newest first")
+    ls.add_argument("account", metavar="ACCOUNT")
+    ls.add_argument("folder", metavar="FOLDER")
+    ls.add_argument("--limit", type=int, metavar="N", help="only the newest N messages")
+    add_connection_options(ls)
+    ls.set_defaults(run=_lazy("browse", "run_ls"))
+
+    return parser
+
+
+def _lazy(module: str, name: str) -> Runner:
+    """Import a command's module only when it runs, so `mailmig --help` stays instant."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        runner: Runner = getattr(importlib.import_module(f"mailmig_tui.commands.{module}"), name)
+        return runner(args)
+
+    return run
+
+
+class _CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler we install, so a second `main()` in one process replaces it."""
+
+
+def setup_logging(debug: bool) -> None:
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _CliHandler)]:
+        root.removeHandler(old)
+    handler = _CliHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its one-line usage error
+        return 0 if exc.code == 0 else 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    debug = bool(getattr(args, "debug", False))
+    setup_logging(debug)
+    try:
+        return int(args.run(args))
+    except MailmigError as exc:
+        if debug:
+            logging.getLogger(__name__).exception("failed")
+        print(f"mailmig: {scrub(exc.one_line())}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mailmig: interrupted; finished work is kept, run again to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            logging.getLogger(__name__).exception("internal error")
+        print(
+            f"mailmig: internal error: {type(exc).__name__}: {scrub(str(exc))} "
+            "(run again with --debug and report it)",
+            file=sys.stderr,
+        )
+        return 2

@@ -1,0 +1,1 @@
+"""The migration engine: planning, copying, journaling, verifying; no UI code."""

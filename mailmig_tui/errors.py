@@ -1,0 +1,86 @@
+"""One error hierarchy for everything the operator can cause or meet.
+
+Every error carries a one-line message (what went wrong) and a hint (what to do). The CLI
+prints `mailmig: <message> (<hint>)` and exits with `exit_code`; the TUI shows the same text
+in a dialog. Nothing below the CLI prints tracebacks for these.
+"""
+
+from __future__ import annotations
+
+
+class MailmigError(Exception):
+    """Base of every error that is reported to the operator as one line."""
+
+    exit_code = 2
+    default_hint = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = self.default_hint if hint is None else hint
+
+    def one_line(self) -> str:
+        """The message and the hint, as printed on stderr."""
+        text = self.message if not self.hint else f"{self.message} ({self.hint})"
+        return " ".join(text.split())
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class UsageError(MailmigError):
+    """The command line or a form field is wrong."""
+
+    default_hint = "see `mailmig --help`"
+
+
+class ConfigError(MailmigError):
+    """The config file or a saved account is wrong."""
+
+
+class PasswordUnavailable(MailmigError):
+    """No password could be found for an account that needs one."""
+
+
+class ConnectError(MailmigError):
+    """The server could not be reached (unknown host, refused, unreachable)."""
+
+
+class TimeoutError_(ConnectError):
+    """The server did not answer within the configured timeout."""
+
+    default_hint = "check the network, or raise --timeout"
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed or the certificate was not trusted."""
+
+
+class AuthError(MailmigError):
+    """The server refused the login."""
+
+    default_hint = "check the user name and password"
+
+
+class ProtocolError(MailmigError):
+    """The server answered something we cannot work with."""
+
+
+class FolderMissing(MailmigError):
+    """A folder named by the operator does not exist on that account."""
+
+    default_hint = "run `mailmig folders ACCOUNT` to see the folder names"
+
+
+class MessageRejected(MailmigError):
+    """The target refused one message; the run records it and goes on."""
+
+    exit_code = 1
+
+
+class MessageTooLarge(MessageRejected):
+    """The target refused one message because of its size."""
+
+
+class QuotaExceeded(MessageRejected):
+    """The target is full."""

@@ -1,0 +1,153 @@
+"""Plain, typed values that cross module boundaries.
+
+imapclient and the local stores hand out loosely typed results (bytes keys, tuples); each
+store converts them into these frozen dataclasses at one boundary, so the engine, the CLI and
+the TUI never see protocol types.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Security(enum.Enum):
+    """How the connection to an IMAP server is protected."""
+
+    TLS = "tls"
+    """TLS from the first byte (imaps, port 993)."""
+    STARTTLS = "starttls"
+    """Plain connection upgraded with STARTTLS; refused if the server does not offer it."""
+    PLAIN = "plain"
+    """No encryption at all: loopback only, or with --allow-plaintext."""
+
+
+class SpecialUse(enum.Enum):
+    """RFC 6154 roles the migration maps across servers by role, not by name."""
+
+    INBOX = "\\Inbox"
+    SENT = "\\Sent"
+    DRAFTS = "\\Drafts"
+    TRASH = "\\Trash"
+    JUNK = "\\Junk"
+    ARCHIVE = "\\Archive"
+    ALL = "\\All"
+    FLAGGED = "\\Flagged"
+    IMPORTANT = "\\Important"
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """Certificate checking for one account."""
+
+    ca_file: str | None = None
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """Where an account lives and how to reach it; never holds a password."""
+
+    kind: str
+    """"imap", or a local store kind: "maildir", "mbox"."""
+    user: str = ""
+    host: str = ""
+    port: int = 0
+    security: Security = Security.TLS
+    path: str = ""
+    """Filesystem path of a local store."""
+    tls: TlsOptions = field(default_factory=TlsOptions)
+    allow_plaintext: bool = False
+    timeout: float = 30.0
+    name: str = ""
+    """The saved account's name, when it came from the config file."""
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind in ("maildir", "mbox")
+
+    @property
+    def display(self) -> str:
+        """A short, password-free label such as `alice@mail.example.com`."""
+        if self.is_local:
+            return f"{self.kind}:{self.path}"
+        return f"{self.user}@{self.host}"
+
+    @property
+    def identity(self) -> str:
+        """A stable key for journals and saved folder maps."""
+        if self.is_local:
+            return f"{self.kind}://{self.path}"
+        return f"imap://{self.user}@{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """One folder of an account, with the figures shown in the folder tree."""
+
+    name: str
+    """Full Unicode name as the server spells it, prefix and delimiter included."""
+    delimiter: str | None
+    special_use: SpecialUse | None = None
+    selectable: bool = True
+    messages: int = 0
+    unseen: int = 0
+    size: int = 0
+    uidvalidity: int = 0
+    uidnext: int = 0
+
+    def parts(self, prefix: str = "") -> list[str]:
+        """The name split at the delimiter, with a namespace prefix removed."""
+        name = self.name
+        if prefix and name.startswith(prefix) and name != prefix.rstrip(self.delimiter or ""):
+            name = name[len(prefix) :]
+        if not self.delimiter:
+            return [name]
+        return name.split(self.delimiter)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What a store says about itself after connecting."""
+
+    delimiter: str | None
+    prefix: str
+    """Personal namespace prefix, e.g. "INBOX." on Courier and Cyrus, "" on most Dovecots."""
+    capabilities: frozenset[str] = frozenset()
+    append_limit: int | None = None
+    """RFC 7889 APPENDLIMIT, when the server advertises one."""
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """One row of the message list; enough to recognise a message without its body."""
+
+    uid: int
+    internaldate: datetime | None
+    flags: tuple[str, ...]
+    size: int
+    date: datetime | None = None
+    sender: str = ""
+    to: str = ""
+    subject: str = ""
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message's full source with what must survive a copy."""
+
+    uid: int
+    data: bytes
+    flags: tuple[str, ...]
+    internaldate: datetime | None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What the target said when it stored a message."""
+
+    uid: int | None
+    """APPENDUID when the server has UIDPLUS; None otherwise."""
+    uidvalidity: int | None = None

@@ -1,0 +1,101 @@
+"""Passwords: from the environment, the keyring, or a prompt; never from argv or a file.
+
+Order (the issue's contract): MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD, then keyring
+service "mailmig", then a prompt when stdin is a terminal, else a one-line error. On headless
+SSH hosts keyring has no backend and raises; that is normal and simply falls through.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from mailmig_tui.errors import PasswordUnavailable
+from mailmig_tui.model import AccountSpec
+
+SERVICE = "mailmig"
+ENV_BY_ROLE = {"source": "MAILMIG_SOURCE_PASSWORD", "target": "MAILMIG_TARGET_PASSWORD"}
+
+log = logging.getLogger(__name__)
+
+
+def keyring_key(spec: AccountSpec) -> str:
+    return f"{spec.user}@{spec.host}:{spec.port}"
+
+
+def from_keyring(spec: AccountSpec) -> str | None:
+    """The stored password, or None when there is none or no keyring backend works here."""
+    try:
+        import keyring
+        import keyring.errors
+
+        return keyring.get_password(SERVICE, keyring_key(spec))
+    except Exception as exc:  # NoKeyringError, D-Bus errors, broken backends: all mean "none"
+        log.debug("keyring unavailable: %s", type(exc).__name__)
+        return None
+
+
+def store_in_keyring(spec: AccountSpec, password: str) -> str | None:
+    """Remember a password; returns a reason when it cannot be remembered."""
+    try:
+        import keyring
+
+        keyring.set_password(SERVICE, keyring_key(spec), password)
+        return None
+    except Exception as exc:
+        return f"the system keyring is not available here ({type(exc).__name__})"
+
+
+def get_password(
+    spec: AccountSpec,
+    role: str,
+    *,
+    prompt: Callable[[str], str] | None = None,
+) -> str:
+    """Find the password for `spec` acting as `role` ("source" or "target")."""
+    env_name = ENV_BY_ROLE[role]
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    value = from_keyring(spec)
+    if value:
+        return value
+    if prompt is None and sys.stdin is not None and sys.stdin.isatty():
+        prompt = getpass.getpass
+    if prompt is not None:
+        value = prompt(f"Password for {spec.display} ({role}): ")
+        if value:
+            return value
+    raise PasswordUnavailable(
+        f"no password for the {role} account {spec.display}",
+        f"set {env_name}, store it with the keyring (service {SERVICE!r}), or run on a terminal",
+    )
+
+
+_KNOWN_SECRETS: set[str] = set()
+
+
+def redact(secret: str) -> None:
+    """Remember a secret so that the log filter masks it wherever it might appear."""
+    if len(secret) >= 4:
+        _KNOWN_SECRETS.add(secret)
+
+
+def scrub(text: str) -> str:
+    for secret in _KNOWN_SECRETS:
+        if secret in text:
+            text = text.replace(secret, "********")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Masks known passwords in every log record, including those from imapclient."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _KNOWN_SECRETS:
+            record.msg = scrub(record.getMessage())
+            record.args = None
+        return True

@@ -1,0 +1,497 @@
+"""IMAP accounts on imapclient: connecting, listing, reading read-only, appending.
+
+imapclient is untyped and speaks in bytes keys and tuples; this module is the one place that
+converts its answers into our dataclasses and its exceptions into our one-line errors. One
+`ImapStore` is one connection and must stay on one thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import imapclient
+import imapclient.exceptions
+
+from mailmig_tui.errors import (
+    AuthError,
+    ConnectError,
+    FolderMissing,
+    MailmigError,
+    MessageRejected,
+    MessageTooLarge,
+    ProtocolError,
+    QuotaExceeded,
+    TimeoutError_,
+    TLSError,
+)
+from mailmig_tui.headers import build_summary
+from mailmig_tui.model import (
+    AccountInfo,
+    AccountSpec,
+    AppendResult,
+    FolderInfo,
+    Message,
+    MessageSummary,
+    Security,
+)
+from mailmig_tui.special import with_guessed_roles
+from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
+from mailmig_tui.stores.imap_folders import folder_from_list, parse_capabilities
+
+log = logging.getLogger(__name__)
+
+SUMMARY_FIELDS = "DATE FROM TO SUBJECT MESSAGE-ID"
+HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({SUMMARY_FIELDS})]"
+HEADER_KEY = f"BODY[HEADER.FIELDS ({SUMMARY_FIELDS})]".encode()
+FETCH_CHUNK = 500
+"""UIDs per FETCH: explicit lists (imapclient 4 rejects ranges) keep commands a few KB."""
+_APPENDUID_RE = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
+
+
+def tls_context(spec: AccountSpec) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=None)
+    if spec.tls.ca_file:
+        context.load_verify_locations(cafile=spec.tls.ca_file)
+    if spec.tls.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _connect_error(spec: AccountSpec, exc: BaseException) -> MailmigError:
+    """Turn a socket/TLS/IMAP exception from connecting into a one-line error."""
+    where = f"{spec.host}:{spec.port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or str(exc)
+        if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
+            what = f"the TLS certificate of {where} does not match the host name {spec.host}"
+            hint = "connect with the name the certificate was issued for"
+        else:
+            what = f"the TLS certificate of {where} is not trusted ({reason})"
+            hint = "pass --ca-file with the server's CA, or --insecure to skip verification"
+        return TLSError(what, hint)
+    if isinstance(exc, ssl.SSLError):
+        return TLSError(
+            f"TLS handshake with {where} failed ({exc.reason or exc})",
+            "check that the port speaks TLS (imaps:// is 993, imap:// with STARTTLS is 143)",
+        )
+    if isinstance(exc, socket.gaierror):
+        return ConnectError(f"unknown host {spec.host}", "check the host name in the account")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(
+            f"connection refused by {where}", "check the port and that the IMAP server runs"
+        )
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return TimeoutError_(f"no answer from {where} within {spec.timeout:g} s")
+    if isinstance(exc, imaplib.IMAP4.abort | imapclient.exceptions.IMAPClientAbortError):
+        return ConnectError(
+            f"{where} closed the connection ({exc})",
+            "check that the port speaks IMAP and the server accepts us",
+        )
+    if isinstance(exc, OSError):
+        return ConnectError(f"cannot reach {where}: {exc.strerror or exc}", "check the network")
+    return ProtocolError(f"{where}: {exc}", "run with --debug and report it")
+
+
+def connect_imap(spec: AccountSpec, password: str, *, readonly: bool) -> ImapStore:
+    """Open, secure and log in; every failure becomes one of our errors."""
+    timeout = imapclient.SocketTimeout(connect=spec.timeout, read=spec.timeout)
+    try:
+        client = imapclient.IMAPClient(
+            spec.host,
+            port=spec.port,
+            ssl=spec.security is Security.TLS,
+            ssl_context=tls_context(spec),
+            timeout=timeout,
+        )
+    except Exception as exc:
+        raise _connect_error(spec, exc) from None
+    try:
+        if spec.security is Security.STARTTLS:
+            if b"STARTTLS" not in client.capabilities():
+                raise TLSError(
+                    f"{spec.host}:{spec.port} does not offer STARTTLS",
+                    "use imaps:// (port 993); we never fall back to plaintext",
+                )
+            client.starttls(tls_context(spec))
+        client.login(spec.user, password)
+    except MailmigError:
+        _shutdown(client)
+        raise
+    except imapclient.exceptions.LoginError as exc:
+        _shutdown(client)
+        raise AuthError(
+            f"{spec.host} refused the login for {spec.user}"
+            + (f": {_server_text(exc)}" if _server_text(exc) else ""),
+        ) from None
+    except Exception as exc:
+        _shutdown(client)
+        raise _connect_error(spec, exc) from None
+    # Timezone-aware INTERNALDATEs: naive local times would shift dates on the target.
+    client.normalise_times = False
+    return ImapStore(client, spec, readonly=readonly)
+
+
+def _server_text(exc: BaseException) -> str:
+    """The server's words from an imapclient error, without its prefix and bytes repr."""
+    text = str(exc)
+    if text.startswith(("b'", 'b"')) and text[-1:] in ("'", '"'):
+        text = text[2:-1]
+    _head, sep, tail = text.partition(" failed: ")
+    text = tail if sep else text
+    for quote in ("b'", 'b"'):
+        if text.startswith(quote) and text.endswith(quote[1]):
+            text = text[2:-1]
+    return text.strip()
+
+
+def _shutdown(client: imapclient.IMAPClient) -> None:
+    with contextlib.suppress(Exception):
+        client.shutdown()
+
+
+class ImapStore(MailStore):
+    def __init__(self, client: imapclient.IMAPClient, spec: AccountSpec, *, readonly: bool):
+        self.client = client
+        self.spec = spec
+        self.readonly = readonly
+        self._selected: tuple[str, bool] | None = None
+        self._select_info: dict[bytes, Any] = {}
+        self._info: AccountInfo | None = None
+
+    # -- connection ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except Exception:
+            _shutdown(self.client)
+
+    def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run an imapclient call, turning lost connections and timeouts into our errors."""
+        try:
+            return func(*args, **kwargs)
+        except MailmigError:
+            raise
+        except TimeoutError:
+            raise TimeoutError_(
+                f"{self.spec.host} did not answer {what} within {self.spec.timeout:g} s"
+            ) from None
+        except (imaplib.IMAP4.abort, imapclient.exceptions.IMAPClientAbortError, OSError) as exc:
+            raise ConnectError(
+                f"lost the connection to {self.spec.host} during {what} ({exc})",
+                "run the command again; finished work is kept",
+            ) from None
+
+    def info(self) -> AccountInfo:
+        if self._info is None:
+            caps = parse_capabilities(self._call("CAPABILITY", self.client.capabilities))
+            delimiter, prefix = None, ""
+            if "NAMESPACE" in caps:
+                personal = self._call("NAMESPACE", self.client.namespace).personal
+                if personal:
+                    prefix, delimiter = _text(personal[0][0]), _opt_text(personal[0][1])
+            if delimiter is None:
+                listing = self._call("LIST", self.client.list_folders, "", "")
+                if listing:
+                    delimiter = _opt_text(listing[0][1])
+            limit = next(
+                (int(c.split("=", 1)[1]) for c in caps if c.startswith("APPENDLIMIT=")), None
+            )
+            self._info = AccountInfo(
+                delimiter=delimiter, prefix=prefix, capabilities=caps, append_limit=limit
+            )
+        return self._info
+
+    # -- folders -------------------------------------------------------------------------
+
+    def list_folders(self, with_status: bool = True) -> list[FolderInfo]:
+        listing = self._call("LIST", self.client.list_folders)
+        folders = [folder_from_list(flags, delim, name) for flags, delim, name in listing]
+        if with_status:
+            folders = [self.folder_status(f.name) if f.selectable else f for f in folders]
+        folders = with_guessed_roles(folders, self.info().prefix)
+        return sorted(folders, key=lambda f: (f.name.upper() != "INBOX", f.name))
+
+    def folder_status(self, folder: str) -> FolderInfo:
+        listing = self._call("LIST", self.client.list_folders, "", folder)
+        if not listing:
+            raise FolderMissing(f"no folder {folder!r} on {self.spec.display}")
+        base = folder_from_list(*listing[0])
+        if not base.selectable:
+            return base
+        items = ["MESSAGES", "UNSEEN", "UIDNEXT", "UIDVALIDITY"]
+        has_size = "STATUS=SIZE" in self.info().capabilities
+        status = self._call(
+            "STATUS", self.client.folder_status, folder, items + (["SIZE"] if has_size else [])
+        )
+        size = int(status.get(b"SIZE", 0)) if has_size else self._summed_size(folder)
+        return FolderInfo(
+            name=base.name,
+            delimiter=base.delimiter,
+            special_use=base.special_use,
+            selectable=True,
+            messages=int(status[b"MESSAGES"]),
+            unseen=int(status[b"UNSEEN"]),
+            size=size,
+            uidvalidity=int(status[b"UIDVALIDITY"]),
+            uidnext=int(status[b"UIDNEXT"]),
+        )
+
+    def _summed_size(self, folder: str) -> int:
+        uids = self.uids(folder)
+        total = 0
+        for chunk in _chunks(uids, FETCH_CHUNK * 4):
+            answer = self._call("FETCH", self.client.fetch, chunk, ["RFC822.SIZE"])
+            total += sum(int(v.get(b"RFC822.SIZE", 0)) for v in answer.values())
+        return total
+
+    def _select(self, folder: str, *, write: bool = False) -> dict[bytes, Any]:
+        readonly = self.readonly or not write
+        if self._selected == (folder, readonly):
+            return self._select_info
+        if write and self.readonly:
+            raise ProtocolError(f"{self.spec.display} is opened read-only")
+        try:
+            self._select_info = self.client.select_folder(folder, readonly=readonly)
+        except imapclient.exceptions.IMAPClientError as exc:
+            if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
+                raise
+            self._selected = None
+            raise FolderMissing(
+                f"cannot open folder {folder!r} on {self.spec.display}: {_server_text(exc)}"
+            ) from None
+        except Exception as exc:
+            self._selected = None
+            self._call("SELECT", _reraise, exc)
+        self._selected = (folder, readonly)
+        return self._select_info
+
+    def uids(self, folder: str) -> list[int]:
+        self._call("SELECT", self._select, folder)
+        return sorted(int(u) for u in self._call("SEARCH", self.client.search, ["ALL"]))
+
+    def permanent_flags(self, folder: str) -> frozenset[str] | None:
+        if self.readonly:
+            return None
+        # EXAMINE always answers PERMANENTFLAGS (): only SELECT tells what the folder keeps.
+        info = self._call("SELECT", self._select, folder, write=True)
+        flags = info.get(b"PERMANENTFLAGS")
+        if flags is None:
+            return None
+        names = frozenset(_text(f) for f in flags)
+        return None if "\\*" in names else names
+
+    def newest_first(self, folder: str) -> list[int]:
+        self._call("SELECT", self._select, folder)
+        if "SORT" in self.info().capabilities:
+            return [int(u) for u in self._call("SORT", self.client.sort, ["REVERSE", "ARRIVAL"])]
+        dates: dict[int, datetime] = {}
+        for chunk in _chunks(self.uids(folder), FETCH_CHUNK * 4):
+            answer = self._call("FETCH", self.client.fetch, chunk, ["INTERNALDATE"])
+            dates.update((int(u), d[b"INTERNALDATE"]) for u, d in answer.items())
+        return sorted(dates, key=lambda u: (dates[u], u), reverse=True)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def summaries(self, folder: str, uids: Sequence[int]) -> list[MessageSummary]:
+        self._call("SELECT", self._select, folder)
+        rows: dict[int, MessageSummary] = {}
+        items = ["INTERNALDATE", "FLAGS", "RFC822.SIZE", HEADER_ITEM]
+        for chunk in _chunks(list(uids), FETCH_CHUNK):
+            answer = self._call("FETCH", self.client.fetch, chunk, items)
+            for uid, data in answer.items():
+                rows[int(uid)] = build_summary(
+                    int(uid),
+                    data.get(b"INTERNALDATE"),
+                    _flags(data.get(b"FLAGS", ())),
+                    int(data.get(b"RFC822.SIZE", 0)),
+                    _header_block(data),
+                )
+        return [rows[u] for u in uids if u in rows]
+
+    def probes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
+        self._call("SELECT", self._select, folder)
+        probes: list[HeaderProbe] = []
+        items = ["INTERNALDATE", "FLAGS", "RFC822.SIZE", HEADER_ITEM]
+        for chunk in _chunks(sorted(uids), FETCH_CHUNK * 2):
+            answer = self._call("FETCH", self.client.fetch, chunk, items)
+            for uid in chunk:
+                data = answer.get(uid)
+                if data is None:
+                    continue
+                probes.append(
+                    HeaderProbe(
+                        uid=uid,
+                        size=int(data.get(b"RFC822.SIZE", 0)),
+                        internaldate=data.get(b"INTERNALDATE"),
+                        headers=_header_block(data),
+                        flags=_flags(data.get(b"FLAGS", ())),
+                    )
+                )
+        return probes
+
+    def flags(self, folder: str, uids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        self._call("SELECT", self._select, folder)
+        result: dict[int, tuple[str, ...]] = {}
+        for chunk in _chunks(sorted(uids), FETCH_CHUNK * 4):
+            answer = self._call("FETCH", self.client.fetch, chunk, ["FLAGS"])
+            result.update((int(u), _flags(d.get(b"FLAGS", ()))) for u, d in answer.items())
+        return result
+
+    def fetch(self, folder: str, uids: Sequence[int]) -> Iterator[Message]:
+        self._call("SELECT", self._select, folder)
+        for chunk in _chunks(sorted(uids), 50):
+            answer = self._call(
+                "FETCH", self.client.fetch, chunk, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]
+            )
+            for uid in chunk:
+                data = answer.get(uid)
+                if data is None or b"BODY[]" not in data:
+                    continue
+                yield Message(
+                    uid=uid,
+                    data=bytes(data[b"BODY[]"]),
+                    flags=_flags(data.get(b"FLAGS", ())),
+                    internaldate=data.get(b"INTERNALDATE"),
+                )
+            del answer
+
+    def search(self, folder: str, query: SearchQuery) -> list[int]:
+        self._call("SELECT", self._select, folder)
+        criteria: list[Any] = []
+        for key, value in (
+            ("FROM", query.sender),
+            ("SUBJECT", query.subject),
+            ("TEXT", query.text),
+        ):
+            if value:
+                criteria += [key, value]
+        if query.since:
+            criteria += ["SINCE", query.since.date()]
+        if query.before:
+            criteria += ["BEFORE", query.before.date()]
+        if query.larger is not None:
+            criteria += ["LARGER", query.larger]
+        charset = "UTF-8" if any(isinstance(c, str) and not c.isascii() for c in criteria) else None
+        result = self._call("SEARCH", self.client.search, criteria or ["ALL"], charset)
+        return sorted(int(u) for u in result)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise ProtocolError(f"{self.spec.display} is opened read-only")
+
+    def create_folder(self, folder: str) -> None:
+        self._require_writable()
+        try:
+            self._call("CREATE", self.client.create_folder, folder)
+        except imapclient.exceptions.IMAPClientError as exc:
+            # Another client (or our own lost attempt) made it meanwhile: that is success.
+            text = str(exc).upper()
+            if "ALREADYEXISTS" not in text and "ALREADY EXISTS" not in text:
+                raise ProtocolError(
+                    f"{self.spec.host} refused to create folder {folder!r}: {_server_text(exc)}",
+                    "check the name is allowed on the target, or map it with --map",
+                ) from None
+        try:
+            self._call("SUBSCRIBE", self.client.subscribe_folder, folder)
+        except imapclient.exceptions.IMAPClientError as exc:
+            log.info("could not subscribe %r: %s", folder, exc)
+
+    def append(self, folder: str, messages: Sequence[Message]) -> list[AppendResult]:
+        self._require_writable()
+        results = []
+        for message in messages:
+            try:
+                answer = self._call(
+                    "APPEND",
+                    self.client.append,
+                    folder,
+                    message.data,
+                    flags=message.flags,
+                    msg_time=message.internaldate,
+                )
+            except imapclient.exceptions.IMAPClientError as exc:
+                raise _append_error(self.spec, folder, exc) from None
+            results.append(_append_result(answer))
+        return results
+
+    def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:
+        self._call("SELECT", self._select, folder, write=True)
+        self._call("STORE", self.client.set_flags, [uid], list(flags), silent=True)
+
+    def quota(self, folder: str) -> tuple[int, int] | None:
+        if "QUOTA" not in self.info().capabilities:
+            return None
+        try:
+            _roots, quotas = self._call(
+                "GETQUOTAROOT", self.client.get_quota_root, self.client._normalise_folder(folder)
+            )
+        except (imapclient.exceptions.IMAPClientError, IndexError):
+            return None  # IndexError: imapclient on a "No quota" answer without QUOTAROOT
+        for quota in quotas:
+            if str(quota.resource).upper() == "STORAGE":
+                return int(quota.usage) * 1024, int(quota.limit) * 1024
+        return None
+
+
+def _append_error(spec: AccountSpec, folder: str, exc: BaseException) -> MessageRejected:
+    text = _server_text(exc)
+    upper = text.upper()
+    if "[LIMIT]" in upper or "[TOOBIG]" in upper or "TOO LARGE" in upper or "TOO BIG" in upper:
+        return MessageTooLarge(f"{spec.host} refused a message as too large: {text}")
+    if "[OVERQUOTA]" in upper or "QUOTA" in upper:
+        return QuotaExceeded(
+            f"{spec.host}: folder {folder!r} is over quota: {text}",
+            "raise the target's quota, then run again",
+        )
+    return MessageRejected(f"{spec.host} refused a message in {folder!r}: {text}")
+
+
+def _append_result(answer: Any) -> AppendResult:
+    raw = answer if isinstance(answer, bytes) else str(answer).encode()
+    match = _APPENDUID_RE.search(raw)
+    if not match or not match.group(2).isdigit():
+        return AppendResult(uid=None)
+    return AppendResult(uid=int(match.group(2)), uidvalidity=int(match.group(1)))
+
+
+def _reraise(exc: BaseException) -> None:
+    raise exc
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _opt_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _flags(values: Any) -> tuple[str, ...]:
+    return tuple(_text(v) for v in values if _text(v).lower() != "\\recent")
+
+
+def _header_block(data: dict[bytes, Any]) -> bytes:
+    for key, value in data.items():
+        if isinstance(key, bytes) and key.startswith(b"BODY[HEADER.FIELDS") and value:
+            return bytes(value)
+    return b""
+
+
+__all__ = ["ImapStore", "connect_imap", "tls_context"]
