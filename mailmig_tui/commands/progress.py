@@ -1,0 +1,135 @@
+"""Showing transfer events on the command line: a rich progress display on a terminal,
+plain lines otherwise (cron, pipes, CI logs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from mailmig_tui.commands.common import human_size
+from mailmig_tui.engine.events import (
+    FolderDone,
+    FolderStarted,
+    MessageCopied,
+    MessageFailed,
+    MessageSkipped,
+    Reconnecting,
+    TransferEvent,
+)
+
+
+class RateColumn(TextColumn):
+    """messages/s and MB/s since the start of the run."""
+
+    def __init__(self, display: ProgressDisplay) -> None:
+        super().__init__("")
+        self.display = display
+
+    def render(self, task: object) -> object:  # type: ignore[override]
+        from rich.text import Text
+
+        return Text(self.display.rate_text(), style="progress.data.speed")
+
+
+class ProgressDisplay:
+    """Renders engine events; use as a context manager around `run_transfer`."""
+
+    def __init__(self, total_messages: int, total_bytes: int, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.total_messages, self.total_bytes = total_messages, total_bytes
+        self.messages = 0
+        self.bytes = 0
+        self.started = time.monotonic()
+        self.live = self.stream.isatty()
+        self.progress: Progress | None = None
+        self.overall: TaskID | None = None
+        self.folder_task: TaskID | None = None
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.live:
+            self.progress = Progress(
+                TextColumn("{task.description}", table_column=None),
+                BarColumn(),
+                MofNCompleteColumn(),
+                RateColumn(self),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+                transient=False,
+            )
+            self.progress.start()
+            self.overall = self.progress.add_task("all folders", total=self.total_bytes or 1)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def rate_text(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return f"{self.messages / elapsed:,.0f} msg/s {self.bytes / elapsed / 1e6:,.1f} MB/s"
+
+    def line(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def __call__(self, event: TransferEvent) -> None:
+        if isinstance(event, MessageCopied):
+            self.messages += 1
+            self.bytes += event.message.size
+            if self.progress is not None and self.overall is not None:
+                self.progress.update(self.overall, advance=event.message.size)
+                if self.folder_task is not None:
+                    self.progress.update(self.folder_task, advance=1)
+        elif isinstance(event, FolderStarted):
+            if self.progress is not None:
+                if self.folder_task is not None:
+                    self.progress.remove_task(self.folder_task)
+                self.folder_task = self.progress.add_task(
+                    event.source[:30], total=max(event.messages, 1)
+                )
+            else:
+                self.line(
+                    f"copying {event.source} -> {event.target}: {event.messages} messages, "
+                    f"{human_size(event.bytes)}"
+                )
+        elif isinstance(event, FolderDone):
+            r = event.report
+            self.line(
+                f"done {r.source} -> {r.target}: copied {r.copied}, already there "
+                f"{r.already_present}, too large {r.too_large}, failed {r.failed}"
+                + (f"; stopped: {r.error}" if r.error else "")
+                + ("" if self.progress is not None else f" ({self.rate_text()})")
+            )
+        elif isinstance(event, MessageFailed):
+            f = event.failure
+            what = "too large" if f.too_large else "failed"
+            self.line(
+                f"mailmig: {what}: {f.message.folder} UID {f.message.uid} "
+                f"{f.message.subject[:60]!r} {f.message.message_id}: {f.reason}"
+            )
+        elif isinstance(event, MessageSkipped):
+            self.line(f"skipped: {event.message.folder} UID {event.message.uid}: {event.reason}")
+        elif isinstance(event, Reconnecting):
+            self.line(
+                f"connection lost ({event.reason}); reconnecting in {event.delay:.0f} s "
+                f"(attempt {event.attempt})"
+            )

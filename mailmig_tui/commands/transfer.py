@@ -1,0 +1,235 @@
+"""`mailmig copy` and `mailmig verify`: the engine driven from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+
+from mailmig_tui import secrets
+from mailmig_tui.commands.common import human_size, print_json, resolve_account, table
+from mailmig_tui.commands.progress import ProgressDisplay
+from mailmig_tui.config import load_config
+from mailmig_tui.engine.journal import Journal, default_path
+from mailmig_tui.engine.mapping import parse_map_option
+from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan, map_accounts
+from mailmig_tui.engine.transfer import run_transfer
+from mailmig_tui.engine.verify import verify
+from mailmig_tui.errors import UsageError
+from mailmig_tui.model import AccountSpec
+from mailmig_tui.stores.base import MailStore
+from mailmig_tui.stores.open import open_store
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("folders")
+    group.add_argument(
+        "--folder",
+        action="append",
+        default=[],
+        metavar="NAME_OR_GLOB",
+        help="copy only these source folders (repeatable; default: all)",
+    )
+    group.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out these source folders (repeatable)",
+    )
+    group.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SRC=DST",
+        help="put source folder SRC into target folder DST (repeatable)",
+    )
+
+
+def _options(args: argparse.Namespace) -> CopyOptions:
+    max_size = getattr(args, "max_size", None)
+    if max_size is not None and max_size < 1:
+        raise UsageError("--max-size must be a positive number of bytes")
+    return CopyOptions(
+        include=args.folder,
+        exclude=args.exclude,
+        overrides=parse_map_option(args.map),
+        max_size=max_size,
+        dry_run=bool(getattr(args, "dry_run", False)),
+    )
+
+
+def _connectors(
+    args: argparse.Namespace, *, target_readonly: bool
+) -> tuple[AccountSpec, AccountSpec, Callable[[], MailStore], Callable[[], MailStore]]:
+    """Resolve both accounts and get both passwords up front (prompts before any work)."""
+    config = load_config()
+    source = resolve_account(args.source, args, config)
+    target = resolve_account(args.target, args, config)
+    if target.kind == "mbox" and not target_readonly:
+        raise UsageError("an mbox account can only be a source", "copy into maildir:// or IMAP")
+    words = {
+        role: secrets.get_password(spec, role) if spec.kind == "imap" else ""
+        for role, spec in (("source", source), ("target", target))
+    }
+
+    def opener(spec: AccountSpec, role: str, readonly: bool) -> Callable[[], MailStore]:
+        return lambda: open_store(
+            spec, role=role, readonly=readonly, password=lambda _s, _r: words[role]
+        )
+
+    return (
+        source,
+        target,
+        opener(source, "source", True),
+        opener(target, "target", target_readonly),
+    )
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    options = _options(args)
+    source_spec, target_spec, open_source, open_target = _connectors(
+        args, target_readonly=options.dry_run
+    )
+    with ExitStack() as stack:
+        source = stack.enter_context(open_source())
+        target = stack.enter_context(open_target())
+        journal: Journal | None = None
+        if not options.dry_run or default_path().exists():
+            journal = Journal()
+            stack.callback(journal.close)
+        plan = build_plan(source_spec, target_spec, source, target, journal, options)
+        if args.json and options.dry_run:
+            print_json(plan_json(plan))
+        elif not args.json:
+            print_plan(plan)
+        for warning in plan.warnings:
+            print(f"mailmig: warning: {warning}", file=sys.stderr)
+        if options.dry_run:
+            return 0
+        assert journal is not None
+        with ProgressDisplay(plan.messages_to_copy, plan.bytes_to_copy) as display:
+            report = run_transfer(
+                plan,
+                source=source,
+                target=target,
+                open_source=open_source,
+                open_target=open_target,
+                journal=journal,
+                on_event=display,
+            )
+    if args.report:
+        write_report(args.report, report.as_json())
+    if args.json:
+        print_json(report.as_json())
+    else:
+        print(
+            f"copied {report.copied} messages ({human_size(report.bytes)}) in "
+            f"{report.elapsed:.1f} s; already there {report.already_present}, "
+            f"too large {report.too_large}, failed {report.failed}"
+        )
+    for folder in report.folders:
+        if folder.error:
+            print(f"mailmig: {folder.source}: {folder.error}", file=sys.stderr)
+    if report.error:
+        print(f"mailmig: gave up: {report.error}", file=sys.stderr)
+        return 2
+    return 0 if report.complete else 1
+
+
+def write_report(path: str, data: dict[str, object]) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, indent=2)
+            handle.write("\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write the report {path}: {exc.strerror}") from None
+
+
+def plan_json(plan: Plan) -> dict[str, object]:
+    return {
+        "folders": [
+            {
+                "source": w.mapping.source,
+                "target": w.mapping.target,
+                "reason": w.mapping.reason,
+                "target_exists": w.target_exists,
+                "source_messages": w.source.messages,
+                "already_present": w.present,
+                "to_copy": len(w.to_copy),
+                "bytes": w.bytes_to_copy,
+                "too_large": len(w.too_large),
+            }
+            for w in plan.folders
+        ],
+        "to_copy": plan.messages_to_copy,
+        "bytes": plan.bytes_to_copy,
+        "size_limit": plan.size_limit,
+        "quota": list(plan.quota) if plan.quota else None,
+        "warnings": plan.warnings,
+    }
+
+
+def print_plan(plan: Plan) -> None:
+    rows = [["SOURCE", "TARGET", "HOW", "MESSAGES", "ON TARGET", "TO COPY", "SIZE", "TOO BIG"]]
+    for w in plan.folders:
+        rows.append(
+            [
+                w.mapping.source,
+                w.mapping.target + ("" if w.target_exists else " (new)"),
+                w.mapping.reason,
+                str(w.source.messages),
+                str(w.present),
+                str(len(w.to_copy)),
+                human_size(w.bytes_to_copy),
+                str(len(w.too_large)),
+            ]
+        )
+    print(f"Plan: {plan.source.display} -> {plan.target.display}")
+    print(table(rows, right=(3, 4, 5, 6, 7)))
+    limit = human_size(plan.size_limit) if plan.size_limit else "none known"
+    quota = (
+        f"{human_size(plan.quota[0])} of {human_size(plan.quota[1])} used"
+        if plan.quota
+        else "none reported"
+    )
+    print(
+        f"To copy: {plan.messages_to_copy} messages, {human_size(plan.bytes_to_copy)}; "
+        f"size limit {limit}; target quota {quota}"
+    )
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    options = _options(args)
+    _s, _t, open_source, open_target = _connectors(args, target_readonly=True)
+    with open_source() as source, open_target() as target:
+        pairs, _targets = map_accounts(source, target, options)
+        report = verify(source, target, [mapping for mapping, _info in pairs])
+    if args.json:
+        print_json(report.as_json())
+    else:
+        rows = [["SOURCE", "TARGET", "SOURCE MSGS", "TARGET MSGS", "MISSING"]]
+        for f in report.folders:
+            rows.append(
+                [
+                    f.source,
+                    f.target + ("" if f.target_exists else " (missing)"),
+                    str(f.source_messages),
+                    str(f.target_messages),
+                    str(len(f.missing)),
+                ]
+            )
+        print(table(rows, right=(2, 3, 4)))
+        for f in report.folders:
+            for m in f.missing:
+                print(f"missing: {f.source} UID {m.uid} {m.subject[:60]!r} {m.message_id}")
+        print(
+            "verified: nothing missing"
+            if report.missing == 0
+            else f"verify: {report.missing} messages missing on the target"
+        )
+    return 0 if report.missing == 0 else 1

@@ -1,0 +1,47 @@
+"""Content identity: recognising the same message on two servers without trusting UIDs.
+
+Message-ID together with size and INTERNALDATE; where there is no Message-ID, a digest of the
+Date, From, To and Subject headers with size and INTERNALDATE. Two different messages that
+share a Message-ID (resent, or a broken client) differ in size or date and so stay distinct.
+Identical copies of one message in a folder are counted, not collapsed (see `IdentityBag`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+
+from mailmig_tui.headers import split_header_block
+from mailmig_tui.stores.base import HeaderProbe
+
+_DIGEST_FIELDS = ("date", "from", "to", "subject")
+
+
+def identity_of(probe: HeaderProbe) -> str:
+    fields = split_header_block(probe.headers)
+    when = int(probe.internaldate.timestamp()) if probe.internaldate else 0
+    message_id = b"".join(fields.get("message-id", b"").split())
+    if message_id:
+        key = b"m\0" + message_id
+    else:
+        key = b"h\0" + b"\0".join(b" ".join(fields.get(n, b"").split()) for n in _DIGEST_FIELDS)
+    digest = hashlib.sha256(key).hexdigest()[:32]
+    return f"{digest}:{probe.size}:{when}"
+
+
+class IdentityBag:
+    """A multiset of identities: each target copy accounts for exactly one source message."""
+
+    def __init__(self, identities: Iterable[str] = ()) -> None:
+        self._counts: Counter[str] = Counter(identities)
+
+    def take(self, identity: str) -> bool:
+        """Consume one copy of `identity`; False when none is left."""
+        if self._counts[identity] > 0:
+            self._counts[identity] -= 1
+            return True
+        return False
+
+    def add(self, identity: str) -> None:
+        self._counts[identity] += 1

@@ -1,0 +1,128 @@
+"""The journal: which source message went to which target message, kept in SQLite.
+
+It makes re-runs cheap (a message whose journaled target UID is still there is done without
+reading it) and lets flag changes on the source follow to the target. It is not the only
+guard against duplicates: content identity on the target covers what the journal missed
+(a kill -9 between APPEND and commit, another tool's earlier copies).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailmig_tui import paths
+from mailmig_tui.errors import ConfigError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS copied (
+    source TEXT NOT NULL,
+    source_folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    target_folder TEXT NOT NULL,
+    target_uidvalidity INTEGER,
+    target_uid INTEGER,
+    identity TEXT NOT NULL,
+    flags TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (source, source_folder, uidvalidity, uid, target, target_folder)
+);
+"""
+
+
+@dataclass(frozen=True)
+class FolderKey:
+    """One source folder (at one UIDVALIDITY) going to one target folder."""
+
+    source: str
+    source_folder: str
+    uidvalidity: int
+    target: str
+    target_folder: str
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    uid: int
+    target_uidvalidity: int | None
+    target_uid: int | None
+    identity: str
+    flags: tuple[str, ...]
+
+
+def default_path() -> Path:
+    return paths.state_dir() / "journal.sqlite3"
+
+
+class Journal:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        paths.ensure_private_dir(self.path.parent)
+        try:
+            if not self.path.exists():
+                # Owner-only from the first byte: it names users and folders.
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise ConfigError(
+                f"cannot open the journal {self.path}: {exc}",
+                "make the state directory writable, or set MAILMIG_STATE_DIR",
+            ) from None
+
+    def close(self) -> None:
+        self._db.commit()
+        self._db.close()
+
+    def entries(self, key: FolderKey) -> dict[int, JournalEntry]:
+        rows = self._db.execute(
+            "SELECT uid, target_uidvalidity, target_uid, identity, flags FROM copied "
+            "WHERE source=? AND source_folder=? AND uidvalidity=? AND target=? "
+            "AND target_folder=?",
+            (key.source, key.source_folder, key.uidvalidity, key.target, key.target_folder),
+        )
+        return {
+            uid: JournalEntry(uid, tv, tu, ident, _split(flags))
+            for uid, tv, tu, ident, flags in rows
+        }
+
+    def record(self, key: FolderKey, entries: Iterable[JournalEntry]) -> None:
+        """Remember copies; committed at once so a crash loses at most the last message."""
+        now = time.time()
+        self._db.executemany(
+            "INSERT OR REPLACE INTO copied VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    key.source,
+                    key.source_folder,
+                    key.uidvalidity,
+                    e.uid,
+                    key.target,
+                    key.target_folder,
+                    e.target_uidvalidity,
+                    e.target_uid,
+                    e.identity,
+                    " ".join(e.flags),
+                    now,
+                )
+                for e in entries
+            ],
+        )
+        self._db.commit()
+
+    def migrated_sources(self) -> list[tuple[str, str]]:
+        """(source account, target account) pairs the journal has copied anything for."""
+        rows = self._db.execute("SELECT DISTINCT source, target FROM copied ORDER BY 1, 2")
+        return [(s, t) for s, t in rows]
+
+
+def _split(flags: str) -> tuple[str, ...]:
+    return tuple(flags.split()) if flags else ()

@@ -1,0 +1,221 @@
+"""Planning a copy: which folders go where, and per folder what is new, present or too big.
+
+`analyse_folder` is the heart of "no duplicates, ever": a source message counts as done
+when the journal's target UID for it still exists, or when a message with the same content
+identity is on the target and not yet claimed by another source message. The transfer calls
+it again after a reconnect, so work interrupted at any point is re-derived from the servers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mailmig_tui.engine.identity import identity_of
+from mailmig_tui.engine.journal import FolderKey, Journal, JournalEntry
+from mailmig_tui.engine.mapping import (
+    FolderMapping,
+    Namespace,
+    map_folders,
+    resolve_overrides,
+    select_folders,
+)
+from mailmig_tui.errors import FolderMissing
+from mailmig_tui.model import AccountSpec, FolderInfo
+from mailmig_tui.stores.base import HeaderProbe, MailStore
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    max_size: int | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class FolderWork:
+    """What one source folder needs, as far as the servers and the journal tell."""
+
+    mapping: FolderMapping
+    source: FolderInfo
+    target_exists: bool
+    key: FolderKey
+    to_copy: list[HeaderProbe] = field(default_factory=list)
+    too_large: list[HeaderProbe] = field(default_factory=list)
+    present: int = 0
+    newly_matched: list[JournalEntry] = field(default_factory=list)
+    """Found on the target by content identity: to be written to the journal."""
+    flag_updates: list[tuple[JournalEntry, tuple[str, ...]]] = field(default_factory=list)
+    """Journaled copies whose source flags changed since: (entry, current source flags)."""
+
+    @property
+    def bytes_to_copy(self) -> int:
+        return sum(p.size for p in self.to_copy)
+
+
+@dataclass
+class Plan:
+    source: AccountSpec
+    target: AccountSpec
+    folders: list[FolderWork]
+    size_limit: int | None
+    quota: tuple[int, int] | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def messages_to_copy(self) -> int:
+        return sum(len(f.to_copy) for f in self.folders)
+
+    @property
+    def bytes_to_copy(self) -> int:
+        return sum(f.bytes_to_copy for f in self.folders)
+
+
+def size_limit(target: MailStore, max_size: int | None) -> int | None:
+    """The smaller of --max-size and the target's APPENDLIMIT (RFC 7889)."""
+    limits = [x for x in (max_size, target.info().append_limit) if x]
+    return min(limits) if limits else None
+
+
+def map_accounts(
+    source: MailStore, target: MailStore, options: CopyOptions
+) -> tuple[list[tuple[FolderMapping, FolderInfo]], dict[str, FolderInfo]]:
+    """Selected source folders with their mapping, and the target's folders by name."""
+    source_folders = source.list_folders(with_status=True)
+    target_folders = target.list_folders(with_status=False)
+    selected = select_folders(source_folders, options.include, options.exclude)
+    # Every --map must name a real folder, even one the selection leaves out.
+    overrides = resolve_overrides(source_folders, options.overrides)
+    chosen = {f.name for f in selected}
+    mappings = map_folders(
+        selected,
+        Namespace.of(source.info()),
+        target_folders,
+        Namespace.of(target.info()),
+        {s: t for s, t in overrides.items() if s in chosen},
+    )
+    by_name = {f.name: f for f in selected}
+    return [(m, by_name[m.source]) for m in mappings], {f.name: f for f in target_folders}
+
+
+def build_plan(
+    source_spec: AccountSpec,
+    target_spec: AccountSpec,
+    source: MailStore,
+    target: MailStore,
+    journal: Journal | None,
+    options: CopyOptions,
+) -> Plan:
+    pairs, target_folders = map_accounts(source, target, options)
+    limit = size_limit(target, options.max_size)
+    claimed: dict[str, set[int]] = defaultdict(set)
+    works = [
+        analyse_folder(
+            source_spec,
+            target_spec,
+            source,
+            target,
+            journal,
+            mapping,
+            info,
+            target_exists=mapping.target in target_folders
+            and target_folders[mapping.target].selectable,
+            limit=limit,
+            claimed=claimed[mapping.target],
+        )
+        for mapping, info in pairs
+    ]
+    plan = Plan(source_spec, target_spec, works, limit, target.quota("INBOX"))
+    if plan.quota is not None:
+        used, total = plan.quota
+        if used + plan.bytes_to_copy > total:
+            plan.warnings.append(
+                f"the target's quota will not hold this copy: {used + plan.bytes_to_copy:,} "
+                f"bytes needed, {total:,} allowed"
+            )
+    return plan
+
+
+def analyse_folder(
+    source_spec: AccountSpec,
+    target_spec: AccountSpec,
+    source: MailStore,
+    target: MailStore,
+    journal: Journal | None,
+    mapping: FolderMapping,
+    info: FolderInfo,
+    *,
+    target_exists: bool,
+    limit: int | None,
+    claimed: set[int],
+) -> FolderWork:
+    """Decide per source message: done, present on the target, too large, or to copy."""
+    status = source.folder_status(mapping.source)
+    key = FolderKey(
+        source_spec.identity,
+        mapping.source,
+        status.uidvalidity,
+        target_spec.identity,
+        mapping.target,
+    )
+    work = FolderWork(mapping, status, target_exists, key)
+    source_uids = source.uids(mapping.source)
+    target_uids: set[int] = set()
+    target_validity = 0
+    if target_exists:
+        try:
+            target_validity = target.folder_status(mapping.target).uidvalidity
+            target_uids = set(target.uids(mapping.target))
+        except FolderMissing:
+            work.target_exists = False
+    entries = journal.entries(key) if journal else {}
+    done: dict[int, JournalEntry] = {}
+    for uid in source_uids:
+        entry = entries.get(uid)
+        if (
+            entry is not None
+            and entry.target_uid is not None
+            and entry.target_uidvalidity == target_validity
+            and entry.target_uid in target_uids
+            and entry.target_uid not in claimed
+        ):
+            done[uid] = entry
+            claimed.add(entry.target_uid)
+    work.present = len(done)
+    _flag_changes(work, source, done)
+
+    remaining = [u for u in source_uids if u not in done]
+    if not remaining:
+        return work
+    unclaimed = sorted(target_uids - claimed)
+    by_identity: dict[str, list[int]] = defaultdict(list)
+    for probe in target.probes(mapping.target, unclaimed) if unclaimed else []:
+        by_identity[identity_of(probe)].append(probe.uid)
+    for probe in source.probes(mapping.source, remaining):
+        identity = identity_of(probe)
+        candidates = by_identity.get(identity)
+        if candidates:
+            target_uid = candidates.pop(0)
+            claimed.add(target_uid)
+            work.present += 1
+            work.newly_matched.append(
+                JournalEntry(probe.uid, target_validity, target_uid, identity, probe.flags)
+            )
+        elif limit is not None and probe.size > limit:
+            work.too_large.append(probe)
+        else:
+            work.to_copy.append(probe)
+    return work
+
+
+def _flag_changes(work: FolderWork, source: MailStore, done: dict[int, JournalEntry]) -> None:
+    if not done:
+        return
+    current = source.flags(work.mapping.source, sorted(done))
+    for uid, entry in done.items():
+        flags = current.get(uid)
+        if flags is not None and sorted(flags) != sorted(entry.flags):
+            work.flag_updates.append((entry, flags))
