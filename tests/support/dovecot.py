@@ -12,6 +12,7 @@ admins meet in the field:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -189,13 +190,26 @@ class DovecotServer:
         self.imap_port, self.imaps_port = free_port(), free_port()
         config = self.root / "dovecot.conf"
         config.write_text(self._config(uid, gid))
+        self._spawn()
+        return self
+
+    def _spawn(self) -> None:
+        # A session of its own, so that kill() reaches the master and every imap process.
         self.process = subprocess.Popen(
-            [DOVECOT, "-F", "-c", str(config)],
+            [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
             stdout=subprocess.DEVNULL,
-            stderr=(self.root / "dovecot.stderr").open("wb"),
+            stderr=(self.root / "dovecot.stderr").open("ab"),
+            start_new_session=True,
         )
         self._wait_listening()
-        return self
+
+    def kill(self) -> None:
+        """Crash the whole server at once: every open connection is cut mid-command."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -203,8 +217,7 @@ class DovecotServer:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
         self.process = None
 
     def cleanup(self) -> None:
@@ -212,13 +225,9 @@ class DovecotServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def restart(self) -> None:
-        self.stop()
-        self.process = subprocess.Popen(
-            [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.root / "dovecot.stderr").open("ab"),
-        )
-        self._wait_listening()
+        """A crash and a fresh start: clients see their connections drop."""
+        self.kill()
+        self._spawn()
 
     def _wait_listening(self) -> None:
         # Dovecot gives no readiness signal on a pipe; the listeners accepting is the event.
