@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 
 from mailmig_tui import secrets
 from mailmig_tui.commands.common import human_size, print_json, resolve_account, table
@@ -63,14 +67,24 @@ def _options(args: argparse.Namespace) -> CopyOptions:
 
 
 def _connectors(
-    args: argparse.Namespace, *, target_readonly: bool
+    args: argparse.Namespace, *, target_readonly: bool, copying: bool
 ) -> tuple[AccountSpec, AccountSpec, Callable[[], MailStore], Callable[[], MailStore]]:
     """Resolve both accounts and get both passwords up front (prompts before any work)."""
     config = load_config()
     source = resolve_account(args.source, args, config)
     target = resolve_account(args.target, args, config)
-    if target.kind == "mbox" and not target_readonly:
+    if copying and target.kind == "mbox":
         raise UsageError("an mbox account can only be a source", "copy into maildir:// or IMAP")
+    if target_readonly and target.kind == "maildir" and not os.path.exists(target.path):
+        # A dry run into a Maildir the copy would create: plan against an empty stand-in,
+        # since opening the real path read-only refuses it and writable would create it.
+        stand_in = tempfile.mkdtemp(prefix="mailmig-dry-run-")
+        atexit.register(shutil.rmtree, stand_in, True)
+        for sub in ("cur", "new", "tmp"):
+            os.mkdir(os.path.join(stand_in, sub))
+        opened_target = replace(target, path=stand_in)
+    else:
+        opened_target = target
     words = {
         role: secrets.get_password(spec, role) if spec.kind == "imap" else ""
         for role, spec in (("source", source), ("target", target))
@@ -85,14 +99,14 @@ def _connectors(
         source,
         target,
         opener(source, "source", True),
-        opener(target, "target", target_readonly),
+        opener(opened_target, "target", target_readonly),
     )
 
 
 def run_copy(args: argparse.Namespace) -> int:
     options = _options(args)
     source_spec, target_spec, open_source, open_target = _connectors(
-        args, target_readonly=options.dry_run
+        args, target_readonly=options.dry_run, copying=True
     )
     with ExitStack() as stack:
         source = stack.enter_context(open_source())
@@ -205,7 +219,7 @@ def print_plan(plan: Plan) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     options = _options(args)
-    _s, _t, open_source, open_target = _connectors(args, target_readonly=True)
+    _s, _t, open_source, open_target = _connectors(args, target_readonly=True, copying=False)
     with open_source() as source, open_target() as target:
         pairs, _targets = map_accounts(source, target, options)
         report = verify(source, target, [mapping for mapping, _info in pairs])
