@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from mailmig_tui.errors import MessageRejected
+
 
 class Security(enum.Enum):
     """How the connection to an IMAP server is protected."""
@@ -146,8 +148,10 @@ class Message:
 
 @dataclass(frozen=True)
 class AppendResult:
-    """What the target said when it stored a message."""
+    """What the target said about one message: stored (with its UID if known) or refused."""
 
     uid: int | None
     """APPENDUID when the server has UIDPLUS; None otherwise."""
     uidvalidity: int | None = None
+    error: MessageRejected | None = None
+    """Set when the target refused this message (too large, over quota, malformed)."""

@@ -8,10 +8,12 @@ from the servers (see `plan.analyse_folder`), so nothing is copied twice or skip
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from mailmig_tui.engine.events import (
@@ -35,7 +37,6 @@ from mailmig_tui.errors import (
     ConnectError,
     FolderMissing,
     MailmigError,
-    MessageRejected,
     MessageTooLarge,
     QuotaExceeded,
 )
@@ -118,6 +119,7 @@ class _Run:
         self.cancel = cancel
         self.emit = on_event
         self.settings = settings
+        self._validity: dict[str, int] = {}
 
     def folder(self, work: FolderWork, report: FolderReport) -> FolderReport:
         """Copy one folder, filling `report`; raises ConnectError when reconnecting fails."""
@@ -205,58 +207,100 @@ class _Run:
                     f"larger than the target accepts ({probe.size:,} > {limit:,} bytes)",
                     too_large=True,
                 )
-        sizes = {p.uid: p for p in work.to_copy}
-        for uids in batches([p for p in work.to_copy if p.uid not in counted], self.settings):
-            if self.cancel.is_set():
-                return
-            returned: set[int] = set()
-            for message in self.source.fetch(mapping.source, uids):
-                returned.add(message.uid)
-                self._append(work, report, message, sizes[message.uid], permanent)
-                counted.add(message.uid)
+        probes = {p.uid: p for p in work.to_copy}
+        todo = [p for p in work.to_copy if p.uid not in counted]
+        # closing(): stop the fetching thread now, not when the generator is collected.
+        with contextlib.closing(self._prefetched(mapping.source, todo)) as stream:
+            for uids, messages in stream:
                 if self.cancel.is_set():
                     return
-            for uid in uids:
-                if uid not in returned:
-                    counted.add(uid)
-                    self.emit(
-                        MessageSkipped(
-                            describe(mapping.source, sizes[uid]),
-                            "deleted on the source during the run",
-                        )
-                    )
+                self._append_batch(work, report, messages, probes, permanent, counted)
+                returned = {m.uid for m in messages}
+                for uid in uids:
+                    if uid not in returned:
+                        counted.add(uid)
+                        ref = describe(mapping.source, probes[uid])
+                        self.emit(MessageSkipped(ref, "deleted on the source during the run"))
 
-    def _append(
+    def _prefetched(
+        self, folder: str, todo: Sequence[HeaderProbe]
+    ) -> Generator[tuple[list[int], list[Message]], None, None]:
+        """Batches from the source, the next one fetched while the current one is appended.
+
+        The source connection is used only by the fetching thread meanwhile; the queue of one
+        batch bounds memory to about three batches whatever the folder's size.
+        """
+        handoff: queue.Queue[tuple[list[int], list[Message]] | BaseException | None] = queue.Queue(
+            maxsize=1
+        )
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for uids in batches(todo, self.settings):
+                    if stop.is_set():
+                        return
+                    handoff.put((uids, list(self.source.fetch(folder, uids))))
+                handoff.put(None)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                handoff.put(exc)
+
+        fetcher = threading.Thread(target=produce, name="mailmig-fetch", daemon=True)
+        fetcher.start()
+        try:
+            while (item := handoff.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while fetcher.is_alive():  # unblock a producer waiting on the full queue
+                with contextlib.suppress(queue.Empty):
+                    handoff.get(timeout=0.05)
+            fetcher.join()
+
+    def _append_batch(
         self,
         work: FolderWork,
         report: FolderReport,
-        message: Message,
-        probe: HeaderProbe,
+        messages: Sequence[Message],
+        probes: dict[int, HeaderProbe],
         permanent: frozenset[str] | None,
+        counted: set[int],
     ) -> None:
+        """Append a batch in one go, then journal it in one commit."""
         mapping = work.mapping
-        outgoing = replace(message, flags=allowed_flags(message.flags, permanent))
-        try:
-            [result] = self.target.append(mapping.target, [outgoing])
-        except MessageTooLarge as exc:
-            self._fail(report, describe(mapping.source, probe), exc.message, too_large=True)
-            return
-        except QuotaExceeded as exc:
-            self._fail(report, describe(mapping.source, probe), exc.message)
-            raise
-        except MessageRejected as exc:
-            self._fail(report, describe(mapping.source, probe), exc.message)
-            return
-        validity = result.uidvalidity
-        if validity is None and result.uid is not None:
-            validity = self.target.folder_status(mapping.target).uidvalidity
-        self.journal.record(
-            work.key,
-            [JournalEntry(message.uid, validity, result.uid, identity_of(probe), message.flags)],
-        )
-        report.copied += 1
-        report.bytes += len(message.data)
-        self.emit(MessageCopied(MessageRef(mapping.source, message.uid, len(message.data))))
+        outgoing = [replace(m, flags=allowed_flags(m.flags, permanent)) for m in messages]
+        results = self.target.append(mapping.target, outgoing)
+        entries: list[JournalEntry] = []
+        over_quota: QuotaExceeded | None = None
+        for message, result in zip(messages, results, strict=True):
+            counted.add(message.uid)
+            probe = probes[message.uid]
+            if result.error is not None:
+                ref = describe(mapping.source, probe)
+                too_large = isinstance(result.error, MessageTooLarge)
+                self._fail(report, ref, result.error.message, too_large=too_large)
+                if isinstance(result.error, QuotaExceeded):
+                    over_quota = over_quota or result.error
+                continue
+            validity = result.uidvalidity
+            if validity is None and result.uid is not None:
+                validity = self._target_validity(mapping.target)
+            entries.append(
+                JournalEntry(message.uid, validity, result.uid, identity_of(probe), message.flags)
+            )
+            report.copied += 1
+            report.bytes += len(message.data)
+            self.emit(MessageCopied(MessageRef(mapping.source, message.uid, len(message.data))))
+        self.journal.record(work.key, entries)
+        if over_quota is not None:
+            raise over_quota  # the target is full: stop this folder, keep what was copied
+
+    def _target_validity(self, folder: str) -> int:
+        if folder not in self._validity:
+            self._validity[folder] = self.target.folder_status(folder).uidvalidity
+        return self._validity[folder]
 
     def _fail(
         self, report: FolderReport, ref: MessageRef, reason: str, *, too_large: bool = False

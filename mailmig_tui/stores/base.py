@@ -112,10 +112,10 @@ class MailStore(abc.ABC):
 
     @abc.abstractmethod
     def append(self, folder: str, messages: Sequence[Message]) -> list[AppendResult]:
-        """Store messages with their flags and dates; one result per message, in order.
+        """Store messages in order with their flags and dates; one result per message.
 
-        Raises MessageTooLarge / QuotaExceeded / MessageRejected when the store refuses a
-        message; callers that batch retry the rest one by one to find which.
+        A message the store refuses (too large, over quota, malformed) comes back as a result
+        with `error` set; the others are still stored. Connection failures raise.
         """
 
     @abc.abstractmethod

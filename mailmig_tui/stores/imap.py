@@ -25,10 +25,7 @@ from mailmig_tui.errors import (
     ConnectError,
     FolderMissing,
     MailmigError,
-    MessageRejected,
-    MessageTooLarge,
     ProtocolError,
-    QuotaExceeded,
     TimeoutError_,
     TLSError,
 )
@@ -43,6 +40,7 @@ from mailmig_tui.model import (
     Security,
 )
 from mailmig_tui.special import with_guessed_roles
+from mailmig_tui.stores import imap_append
 from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
 from mailmig_tui.stores.imap_folders import folder_from_list, parse_capabilities
 
@@ -410,21 +408,38 @@ class ImapStore(MailStore):
 
     def append(self, folder: str, messages: Sequence[Message]) -> list[AppendResult]:
         self._require_writable()
-        results = []
-        for message in messages:
-            try:
-                answer = self._call(
-                    "APPEND",
-                    self.client.append,
-                    folder,
-                    message.data,
-                    flags=message.flags,
-                    msg_time=message.internaldate,
-                )
-            except imapclient.exceptions.IMAPClientError as exc:
-                raise _append_error(self.spec, folder, exc) from None
-            results.append(_append_result(answer))
-        return results
+        if not messages:
+            return []
+        caps = self.info().capabilities
+        if "LITERAL+" not in caps:
+            return [self._append_one(folder, m) for m in messages]
+        wire = self.client._normalise_folder(folder)  # mUTF-7, quoted
+        wire = wire if isinstance(wire, bytes) else str(wire).encode("ascii")
+        host, imap = self.spec.host, self.client._imap
+        if "MULTIAPPEND" in caps and len(messages) > 1:
+            typ, text = self._call("APPEND", imap_append.append_multi, imap, wire, messages)
+            if typ == "OK":
+                return imap_append.multi_results(len(messages), text)
+            # All-or-nothing refused: resend singly to learn which message is the problem.
+        answers = self._call("APPEND", imap_append.append_pipelined, imap, wire, messages)
+        return imap_append.results(host, folder, answers)
+
+    def _append_one(self, folder: str, message: Message) -> AppendResult:
+        """Synchronous APPEND for servers without LITERAL+ (Exchange, Gmail)."""
+        try:
+            answer = self._call(
+                "APPEND",
+                self.client.append,
+                folder,
+                message.data,
+                flags=message.flags,
+                msg_time=message.internaldate,
+            )
+        except imapclient.exceptions.IMAPClientError as exc:
+            return AppendResult(
+                None, error=imap_append.refusal(self.spec.host, folder, _server_text(exc))
+            )
+        return imap_append.results(self.spec.host, folder, [("OK", _as_bytes(answer))])[0]
 
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:
         self._call("SELECT", self._select, folder, write=True)
@@ -445,25 +460,8 @@ class ImapStore(MailStore):
         return None
 
 
-def _append_error(spec: AccountSpec, folder: str, exc: BaseException) -> MessageRejected:
-    text = _server_text(exc)
-    upper = text.upper()
-    if "[LIMIT]" in upper or "[TOOBIG]" in upper or "TOO LARGE" in upper or "TOO BIG" in upper:
-        return MessageTooLarge(f"{spec.host} refused a message as too large: {text}")
-    if "[OVERQUOTA]" in upper or "QUOTA" in upper:
-        return QuotaExceeded(
-            f"{spec.host}: folder {folder!r} is over quota: {text}",
-            "raise the target's quota, then run again",
-        )
-    return MessageRejected(f"{spec.host} refused a message in {folder!r}: {text}")
-
-
-def _append_result(answer: Any) -> AppendResult:
-    raw = answer if isinstance(answer, bytes) else str(answer).encode()
-    match = _APPENDUID_RE.search(raw)
-    if not match or not match.group(2).isdigit():
-        return AppendResult(uid=None)
-    return AppendResult(uid=int(match.group(2)), uidvalidity=int(match.group(1)))
+def _as_bytes(answer: Any) -> bytes:
+    return answer if isinstance(answer, bytes) else str(answer).encode()
 
 
 def _reraise(exc: BaseException) -> None:

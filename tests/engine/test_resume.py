@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,22 @@ def bench_source(slash_server: DovecotServer) -> str:
     return user
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+def _copy_process(urls: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "mailmig_tui", "copy", *urls, "--debug"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _log_lines(process: subprocess.Popen[str]) -> Iterator[str]:
+    assert process.stderr is not None
+    return iter(process.stderr)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_kill_9_at_a_random_point_then_rerun_gives_exactly_once(
     slash_server: DovecotServer,
     courier_server: DovecotServer,
@@ -64,40 +80,44 @@ def test_kill_9_at_a_random_point_then_rerun_gives_exactly_once(
     monkeypatch: pytest.MonkeyPatch,
     seed: int,
 ) -> None:
+    def urls_for(user: str) -> list[str]:
+        return [
+            f"imap+plain://{bench_source}@127.0.0.1:{slash_server.imap_port}",
+            f"imap+plain://{user}@127.0.0.1:{courier_server.imap_port}",
+        ]
+
+    def env_for(user: str, state: str) -> dict[str, str]:
+        return dict(
+            os.environ,
+            MAILMIG_SOURCE_PASSWORD=slash_server.password(bench_source),
+            MAILMIG_TARGET_PASSWORD=courier_server.password(user),
+            MAILMIG_STATE_DIR=state,
+        )
+
+    # A calibration run counts the protocol lines of a whole copy, so that the kill can land
+    # anywhere in it: mid-FETCH, mid-APPEND, between an APPEND's answer and the journal.
+    scratch = courier_server.new_user()
+    calibration = _copy_process(
+        urls_for(scratch), env_for(scratch, os.environ["MAILMIG_STATE_DIR"] + "-calibration")
+    )
+    total = sum(1 for line in _log_lines(calibration) if "imapclient" in line)
+    assert calibration.wait(timeout=120) == 0
+
     target_user = courier_server.new_user()
-    env = dict(
-        os.environ,
-        MAILMIG_SOURCE_PASSWORD=slash_server.password(bench_source),
-        MAILMIG_TARGET_PASSWORD=courier_server.password(target_user),
-    )
-    urls = [
-        f"imap+plain://{bench_source}@127.0.0.1:{slash_server.imap_port}",
-        f"imap+plain://{target_user}@127.0.0.1:{courier_server.imap_port}",
-    ]
-    rng = random.Random(seed)
-    kill_after = rng.randint(1, 40)  # messages copied before the kill
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mailmig_tui", "copy", *urls, "--debug"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    appended = 0
-    # The debug log shows each APPEND completing: that is the event we kill on.
-    for line in process.stderr:
-        if "APPEND completed" in line or "Append completed" in line:
-            appended += 1
-            if appended >= kill_after:
-                process.send_signal(signal.SIGKILL)
-                break
+    urls, env = urls_for(target_user), env_for(target_user, os.environ["MAILMIG_STATE_DIR"])
+    kill_at = random.Random(seed).randint(total // 20, total * 9 // 10)
+    process = _copy_process(urls, env)
+    seen = 0
+    for line in _log_lines(process):
+        seen += "imapclient" in line
+        if seen >= kill_at:
+            process.send_signal(signal.SIGKILL)
+            break
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "the copy finished before the kill"
     monkeypatch.setenv("MAILMIG_SOURCE_PASSWORD", env["MAILMIG_SOURCE_PASSWORD"])
     monkeypatch.setenv("MAILMIG_TARGET_PASSWORD", env["MAILMIG_TARGET_PASSWORD"])
-    # The subprocess used the same isolated state dir, so the rerun sees its journal.
-    assert main(["copy", *urls]) == 0
+    assert main(["copy", *urls]) == 0  # the same state dir: the rerun sees the journal
     assert contents(courier_server, target_user) == contents(slash_server, bench_source)
     assert main(["verify", *urls]) == 0
 
