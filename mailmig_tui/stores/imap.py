@@ -135,6 +135,10 @@ def connect_imap(spec: AccountSpec, password: str, *, readonly: bool) -> ImapSto
         raise _connect_error(spec, exc) from None
     # Timezone-aware INTERNALDATEs: naive local times would shift dates on the target.
     client.normalise_times = False
+    if not logging.getLogger("imapclient").isEnabledFor(logging.DEBUG):
+        # imapclient sets imaplib's debug level to 5, which formats a repr of every response,
+        # message bodies included, before the logger discards it: most of our CPU time.
+        client._imap.debug = 0
     return ImapStore(client, spec, readonly=readonly)
 
 
