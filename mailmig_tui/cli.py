@@ -43,15 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_options(ls)
     ls.set_defaults(run=_lazy("browse", "run_ls"))
 
-    from mailmig_tui.commands.transfer import add_selection_options
+    from mailmig_tui.commands.transfer import add_copy_options, add_selection_options
 
     copy = sub.add_parser("copy", help="copy folders from SOURCE to TARGET (re-runs copy only new)")
     copy.add_argument("source", metavar="SOURCE")
     copy.add_argument("target", metavar="TARGET")
     add_selection_options(copy)
-    copy.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    copy.add_argument("--max-size", type=int, metavar="BYTES", help="skip larger messages")
-    copy.add_argument("--report", metavar="FILE.json", help="write the report as JSON")
+    add_copy_options(copy)
     add_connection_options(copy)
     copy.set_defaults(run=_lazy("transfer", "run_copy"))
 

@@ -55,7 +55,8 @@ class ProgressDisplay:
         self.live = self.stream.isatty()
         self.progress: Progress | None = None
         self.overall: TaskID | None = None
-        self.folder_task: TaskID | None = None
+        self.folder_tasks: dict[str, TaskID] = {}
+        """One bar per folder being copied; several run at once over the connection pool."""
 
     def __enter__(self) -> ProgressDisplay:
         if self.live:
@@ -97,13 +98,12 @@ class ProgressDisplay:
             self.bytes += event.message.size
             if self.progress is not None and self.overall is not None:
                 self.progress.update(self.overall, advance=event.message.size)
-                if self.folder_task is not None:
-                    self.progress.update(self.folder_task, advance=1)
+                task = self.folder_tasks.get(event.message.folder)
+                if task is not None:
+                    self.progress.update(task, advance=1)
         elif isinstance(event, FolderStarted):
             if self.progress is not None:
-                if self.folder_task is not None:
-                    self.progress.remove_task(self.folder_task)
-                self.folder_task = self.progress.add_task(
+                self.folder_tasks[event.source] = self.progress.add_task(
                     event.source[:30], total=max(event.messages, 1)
                 )
             else:
@@ -113,6 +113,9 @@ class ProgressDisplay:
                 )
         elif isinstance(event, FolderDone):
             r = event.report
+            task = self.folder_tasks.pop(r.source, None)
+            if self.progress is not None and task is not None:
+                self.progress.remove_task(task)
             self.line(
                 f"done {r.source} -> {r.target}: copied {r.copied}, already there "
                 f"{r.already_present}, too large {r.too_large}, failed {r.failed}"

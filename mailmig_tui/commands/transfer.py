@@ -20,7 +20,8 @@ from mailmig_tui.config import load_config
 from mailmig_tui.engine.journal import Journal, default_path
 from mailmig_tui.engine.mapping import parse_map_option
 from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan, map_accounts
-from mailmig_tui.engine.transfer import run_transfer
+from mailmig_tui.engine.runner import run_transfer
+from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.engine.verify import verify
 from mailmig_tui.errors import UsageError
 from mailmig_tui.model import AccountSpec
@@ -53,7 +54,22 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_copy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    parser.add_argument("--max-size", type=int, metavar="BYTES", help="skip larger messages")
+    parser.add_argument("--report", metavar="FILE.json", help="write the report as JSON")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=4,
+        metavar="N",
+        help="folders copied at once, each over its own pair of connections (4)",
+    )
+
+
 def _options(args: argparse.Namespace) -> CopyOptions:
+    if getattr(args, "connections", 1) < 1:
+        raise UsageError("--connections must be 1 or more")
     max_size = getattr(args, "max_size", None)
     if max_size is not None and max_size < 1:
         raise UsageError("--max-size must be a positive number of bytes")
@@ -134,6 +150,7 @@ def run_copy(args: argparse.Namespace) -> int:
                 open_target=open_target,
                 journal=journal,
                 on_event=display,
+                settings=TransferSettings(connections=args.connections),
             )
     if args.report:
         write_report(args.report, report.as_json())

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from mailmig_tui.headers import split_header_block
+from mailmig_tui.model import Message
 from mailmig_tui.stores.base import HeaderProbe
 
 _DIGEST_FIELDS = ("date", "from", "to", "subject")
@@ -28,6 +29,14 @@ def identity_of(probe: HeaderProbe) -> str:
         key = b"h\0" + b"\0".join(b" ".join(fields.get(n, b"").split()) for n in _DIGEST_FIELDS)
     digest = hashlib.sha256(key).hexdigest()[:32]
     return f"{digest}:{probe.size}:{when}"
+
+
+def probe_of(message: Message) -> HeaderProbe:
+    """The probe a store would give for this message, taken from the message itself."""
+    head, _sep, _body = message.data.partition(b"\r\n\r\n")
+    if len(head) == len(message.data):  # bare-LF message, or no body at all
+        head = message.data.partition(b"\n\n")[0]
+    return HeaderProbe(message.uid, len(message.data), message.internaldate, head, message.flags)
 
 
 class IdentityBag:

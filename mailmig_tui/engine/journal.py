@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ def default_path() -> Path:
 class Journal:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
+        # One connection shared by the copy workers; sqlite3 objects are not thread-safe.
+        self._lock = threading.Lock()
         paths.ensure_private_dir(self.path.parent)
         try:
             if not self.path.exists():
@@ -79,16 +82,18 @@ class Journal:
             ) from None
 
     def close(self) -> None:
-        self._db.commit()
-        self._db.close()
+        with self._lock:
+            self._db.commit()
+            self._db.close()
 
     def entries(self, key: FolderKey) -> dict[int, JournalEntry]:
-        rows = self._db.execute(
-            "SELECT uid, target_uidvalidity, target_uid, identity, flags FROM copied "
-            "WHERE source=? AND source_folder=? AND uidvalidity=? AND target=? "
-            "AND target_folder=?",
-            (key.source, key.source_folder, key.uidvalidity, key.target, key.target_folder),
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT uid, target_uidvalidity, target_uid, identity, flags FROM copied "
+                "WHERE source=? AND source_folder=? AND uidvalidity=? AND target=? "
+                "AND target_folder=?",
+                (key.source, key.source_folder, key.uidvalidity, key.target, key.target_folder),
+            ).fetchall()
         return {
             uid: JournalEntry(uid, tv, tu, ident, _split(flags))
             for uid, tv, tu, ident, flags in rows
@@ -97,6 +102,10 @@ class Journal:
     def record(self, key: FolderKey, entries: Iterable[JournalEntry]) -> None:
         """Remember copies; committed at once so a crash loses at most the last message."""
         now = time.time()
+        with self._lock:
+            self._record(key, entries, now)
+
+    def _record(self, key: FolderKey, entries: Iterable[JournalEntry], now: float) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO copied VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
@@ -120,8 +129,9 @@ class Journal:
 
     def migrated_sources(self) -> list[tuple[str, str]]:
         """(source account, target account) pairs the journal has copied anything for."""
-        rows = self._db.execute("SELECT DISTINCT source, target FROM copied ORDER BY 1, 2")
-        return [(s, t) for s, t in rows]
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT source, target FROM copied ORDER BY 1, 2")
+            return [(s, t) for s, t in rows]
 
 
 def _split(flags: str) -> tuple[str, ...]:

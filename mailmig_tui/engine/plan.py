@@ -191,6 +191,12 @@ def analyse_folder(
     if not remaining:
         return work
     unclaimed = sorted(target_uids - claimed)
+    if not unclaimed and not entries:
+        # Nothing on the target to recognise (a first copy): sizes are all the plan needs.
+        _classify_by_size(work, source.sizes(mapping.source, remaining), limit)
+        if work.too_large:  # fetch their headers, to name them in the report
+            work.too_large = source.probes(mapping.source, [p.uid for p in work.too_large])
+        return work
     by_identity: dict[str, list[int]] = defaultdict(list)
     for probe in target.probes(mapping.target, unclaimed) if unclaimed else []:
         by_identity[identity_of(probe)].append(probe.uid)
@@ -209,6 +215,14 @@ def analyse_folder(
         else:
             work.to_copy.append(probe)
     return work
+
+
+def _classify_by_size(work: FolderWork, probes: list[HeaderProbe], limit: int | None) -> None:
+    for probe in probes:
+        if limit is not None and probe.size > limit:
+            work.too_large.append(probe)
+        else:
+            work.to_copy.append(probe)
 
 
 def _flag_changes(work: FolderWork, source: MailStore, done: dict[int, JournalEntry]) -> None:

@@ -1,9 +1,8 @@
-"""Running a plan: create folders, copy messages byte for byte, journal, report progress.
+"""Copying one folder: create it, copy messages byte for byte in batches, journal, report.
 
-`run_transfer` is a plain function for a worker thread. It reports through `on_event`,
-stops between messages when `cancel` is set, records every copy in the journal as it
-happens, and after a dropped connection reconnects with backoff and re-derives what is left
-from the servers (see `plan.analyse_folder`), so nothing is copied twice or skipped.
+`FolderCopier` stops between batches when `cancel` is set, records every copy in the journal
+as it happens, and after a dropped connection reconnects with backoff and re-derives what is
+left from the servers (see `plan.analyse_folder`), so nothing is copied twice or skipped.
 """
 
 from __future__ import annotations
@@ -12,25 +11,20 @@ import contextlib
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from mailmig_tui.engine.events import (
     Failure,
-    Finished,
-    FolderDone,
     FolderReport,
-    FolderStarted,
     MessageCopied,
     MessageFailed,
     MessageRef,
     MessageSkipped,
     Reconnecting,
     TransferEvent,
-    TransferReport,
 )
-from mailmig_tui.engine.identity import identity_of
+from mailmig_tui.engine.identity import identity_of, probe_of
 from mailmig_tui.engine.journal import Journal, JournalEntry
 from mailmig_tui.engine.plan import FolderWork, Plan, analyse_folder
 from mailmig_tui.errors import (
@@ -55,6 +49,8 @@ class TransferSettings:
     batch_bytes: int = 8 * 1024 * 1024
     """Bytes fetched from the source at once: bounds memory whatever the mailbox size."""
     batch_messages: int = 100
+    connections: int = 4
+    """Folders copied at once, each over its own source and target connection."""
     max_reconnects: int = 5
     """Reconnect attempts per folder without progress before the run gives up."""
     backoff: float = 1.0
@@ -97,8 +93,12 @@ def batches(probes: Sequence[HeaderProbe], settings: TransferSettings) -> Iterat
         yield batch
 
 
-class _Run:
-    """The state of one transfer; one instance per `run_transfer` call."""
+class FolderCopier:
+    """One pair of connections (source, target) copying folders one at a time.
+
+    `run_transfer` runs several of these on threads; each owns its connections, and shares
+    only the journal (which locks) and the event sink (which the runner serialises).
+    """
 
     def __init__(
         self,
@@ -120,6 +120,10 @@ class _Run:
         self.emit = on_event
         self.settings = settings
         self._validity: dict[str, int] = {}
+
+    def close(self) -> None:
+        for store in (self.source, self.target):
+            store.close()
 
     def folder(self, work: FolderWork, report: FolderReport) -> FolderReport:
         """Copy one folder, filling `report`; raises ConnectError when reconnecting fails."""
@@ -277,6 +281,8 @@ class _Run:
         for message, result in zip(messages, results, strict=True):
             counted.add(message.uid)
             probe = probes[message.uid]
+            if not probe.headers:  # planned by size only: take the identity from the message
+                probe = probe_of(message)
             if result.error is not None:
                 ref = describe(mapping.source, probe)
                 too_large = isinstance(result.error, MessageTooLarge)
@@ -312,54 +318,3 @@ class _Run:
         else:
             report.failed += 1
         self.emit(MessageFailed(failure))
-
-
-def run_transfer(
-    plan: Plan,
-    *,
-    source: MailStore,
-    target: MailStore,
-    open_source: Connector,
-    open_target: Connector,
-    journal: Journal,
-    cancel: threading.Event | None = None,
-    on_event: EventSink = lambda event: None,
-    settings: TransferSettings | None = None,
-) -> TransferReport:
-    """Copy everything the plan says is missing; returns the report (also sent as Finished)."""
-    run = _Run(
-        plan,
-        source,
-        target,
-        open_source,
-        open_target,
-        journal,
-        cancel or threading.Event(),
-        on_event,
-        settings or TransferSettings(),
-    )
-    report = TransferReport()
-    started = time.monotonic()
-    try:
-        for work in plan.folders:
-            if run.cancel.is_set():
-                break
-            on_event(
-                FolderStarted(
-                    work.mapping.source, work.mapping.target, len(work.to_copy), work.bytes_to_copy
-                )
-            )
-            folder_report = FolderReport(work.mapping.source, work.mapping.target)
-            try:
-                folder_report = run.folder(work, folder_report)
-            except ConnectError as exc:
-                report.error = exc.one_line()
-                break
-            finally:
-                report.folders.append(folder_report)
-                on_event(FolderDone(folder_report))
-    finally:
-        report.cancelled = run.cancel.is_set()
-        report.elapsed = time.monotonic() - started
-        on_event(Finished(report))
-    return report

@@ -89,6 +89,14 @@ class MailStore(abc.ABC):
     def fetch(self, folder: str, uids: Sequence[int]) -> Iterator[Message]:
         """Full messages without setting \\Seen, in ascending UID order; missing UIDs skipped."""
 
+    def sizes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
+        """Probes without headers or dates, where the store can skip them more cheaply.
+
+        Enough to plan a copy into an empty target folder, where there is nothing to
+        recognise: the identity is then taken from the message itself as it is copied.
+        """
+        return self.probes(folder, uids)
+
     def flags(self, folder: str, uids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         """Current flags of the given UIDs (missing ones left out)."""
         return {p.uid: p.flags for p in self.probes(folder, uids)}

@@ -341,6 +341,18 @@ class ImapStore(MailStore):
                 )
         return probes
 
+    def sizes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
+        self._call("SELECT", self._select, folder)
+        probes: list[HeaderProbe] = []
+        for chunk in _chunks(sorted(uids), FETCH_CHUNK * 4):
+            answer = self._call("FETCH", self.client.fetch, chunk, ["RFC822.SIZE"])
+            probes.extend(
+                HeaderProbe(uid, int(answer[uid].get(b"RFC822.SIZE", 0)), None, b"")
+                for uid in chunk
+                if uid in answer
+            )
+        return probes
+
     def flags(self, folder: str, uids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         self._call("SELECT", self._select, folder)
         result: dict[int, tuple[str, ...]] = {}

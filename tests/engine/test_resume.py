@@ -22,7 +22,8 @@ from mailmig_tui.cli import main
 from mailmig_tui.engine.events import MessageCopied, TransferEvent
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions, build_plan
-from mailmig_tui.engine.transfer import TransferSettings, run_transfer
+from mailmig_tui.engine.runner import run_transfer
+from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.imap import connect_imap

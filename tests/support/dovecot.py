@@ -128,6 +128,8 @@ class DovecotServer:
     """Dovecot's quota_max_mail_size: bigger APPENDs are refused with NO [LIMIT]."""
     advertise_appendlimit: bool = False
     quota_bytes: int | None = None
+    capabilities: str | None = None
+    """Replaces the post-login CAPABILITY list, to act like servers without LITERAL+ etc."""
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mailmig-dovecot-")))
     imap_port: int = 0
     imaps_port: int = 0
@@ -284,6 +286,8 @@ class DovecotServer:
         capability = ""
         if self.advertise_appendlimit and self.max_mail_size is not None:
             capability = f"  imap_capability = +APPENDLIMIT={self.max_mail_size}\n"
+        if self.capabilities is not None:
+            capability = f"  imap_capability = {self.capabilities}\n"
         if self.ssl:
             ssl_block = (
                 f"ssl = yes\nssl_cert = <{root}/tls/server.pem\nssl_key = <{root}/tls/server.key\n"

@@ -1,0 +1,122 @@
+"""`run_transfer`: the engine's entry point, copying a plan's folders over a small pool of
+connection pairs.
+
+A plain function for a worker thread (the CLI's main thread, or a Textual thread worker).
+Folders are handed out largest first, so the big INBOX starts at once instead of last; each
+folder is copied by one connection pair from start to end, which keeps the source's UID
+order within a folder. Events from the pool are serialised before they reach `on_event`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from mailmig_tui.engine.events import (
+    Finished,
+    FolderDone,
+    FolderReport,
+    FolderStarted,
+    TransferEvent,
+    TransferReport,
+)
+from mailmig_tui.engine.journal import Journal
+from mailmig_tui.engine.plan import FolderWork, Plan
+from mailmig_tui.engine.transfer import Connector, EventSink, FolderCopier, TransferSettings
+from mailmig_tui.errors import ConnectError, MailmigError
+from mailmig_tui.stores.base import MailStore
+
+
+def run_transfer(
+    plan: Plan,
+    *,
+    source: MailStore,
+    target: MailStore,
+    open_source: Connector,
+    open_target: Connector,
+    journal: Journal,
+    cancel: threading.Event | None = None,
+    on_event: EventSink = lambda event: None,
+    settings: TransferSettings | None = None,
+) -> TransferReport:
+    """Copy everything the plan says is missing; returns the report (also sent as Finished).
+
+    `source` and `target` are the planning connections, reused by the first worker; the
+    others open their own through `open_source` / `open_target`.
+    """
+    settings = settings or TransferSettings()
+    cancel = cancel or threading.Event()
+    lock = threading.Lock()
+
+    def emit(event: TransferEvent) -> None:
+        with lock:
+            on_event(event)
+
+    pending: queue.Queue[tuple[int, FolderWork]] = queue.Queue()
+    order = sorted(range(len(plan.folders)), key=lambda i: -plan.folders[i].bytes_to_copy)
+    for index in order:
+        pending.put((index, plan.folders[index]))
+    reports: dict[int, FolderReport] = {}
+    errors: list[str] = []
+    abort = threading.Event()
+
+    def work(copier: FolderCopier) -> None:
+        while not (cancel.is_set() or abort.is_set()):
+            try:
+                index, folder = pending.get_nowait()
+            except queue.Empty:
+                return
+            mapping = folder.mapping
+            emit(
+                FolderStarted(
+                    mapping.source, mapping.target, len(folder.to_copy), folder.bytes_to_copy
+                )
+            )
+            report = FolderReport(mapping.source, mapping.target)
+            try:
+                copier.folder(folder, report)
+            except ConnectError as exc:  # reconnecting failed for good: stop the whole run
+                errors.append(exc.one_line())
+                abort.set()
+            finally:
+                reports[index] = report
+                emit(FolderDone(report))
+
+    def worker(first: bool) -> None:
+        try:
+            stores = (source, target) if first else (open_source(), open_target())
+        except MailmigError as exc:
+            if first:
+                raise
+            errors.append(exc.one_line())  # the others go on with fewer connections
+            return
+        copier = FolderCopier(
+            plan, *stores, open_source, open_target, journal, cancel, emit, settings
+        )
+        try:
+            work(copier)
+        finally:
+            if not first:
+                copier.close()
+
+    started = time.monotonic()
+    result = TransferReport()
+    try:
+        extra = max(0, min(settings.connections, len(plan.folders)) - 1)
+        threads = [
+            threading.Thread(target=worker, args=(False,), name=f"mailmig-copy-{n}")
+            for n in range(extra)
+        ]
+        for thread in threads:
+            thread.start()
+        worker(True)
+        for thread in threads:
+            thread.join()
+    finally:
+        result.folders = [reports[i] for i in sorted(reports)]
+        result.error = "; ".join(dict.fromkeys(e for e in errors if abort.is_set()))
+        result.cancelled = cancel.is_set()
+        result.elapsed = time.monotonic() - started
+        emit(Finished(result))
+    return result
