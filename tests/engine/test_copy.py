@@ -397,3 +397,69 @@ def test_options_after_the_subcommand_and_bad_map(
     )
     plan = json.loads(capsys.readouterr().out)
     assert {f["source"]: f["target"] for f in plan["folders"]}["Sent"] == "Old Sent"
+
+
+def test_quota_that_will_not_hold_the_copy_is_warned_in_the_plan(
+    slash_server: DovecotServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    small = DovecotServer(shape="slash", quota_bytes=100_000).start()
+    try:
+        run = Migration(slash_server, small, monkeypatch, tmp_path)
+        capsys.readouterr()
+        assert main(["copy", *run.urls, "--dry-run", "--json"]) == 0
+        captured = capsys.readouterr()
+        plan = json.loads(captured.out)
+        assert 0 < plan["quota"][1] <= 100_000  # Dovecot reports whole KiB
+        assert "quota will not hold" in captured.err
+        # The real run stops each folder cleanly when the target is full and says so.
+        code, report = run.copy()
+        assert code == 1
+        errors = [f["error"] for f in report["folders"] if f["error"]]  # type: ignore[index]
+        assert errors and all("quota" in e for e in errors)
+        assert report["copied"] > 0
+    finally:
+        small.cleanup()
+
+
+def test_folder_created_meanwhile_by_another_client_is_success(
+    courier_server: DovecotServer,
+) -> None:
+    from mailmig_tui.model import AccountSpec, Security
+    from mailmig_tui.stores.imap import connect_imap
+
+    user = courier_server.new_user()
+    spec = AccountSpec(
+        kind="imap",
+        user=user,
+        host="127.0.0.1",
+        port=courier_server.imap_port,
+        security=Security.PLAIN,
+    )
+    store = connect_imap(spec, courier_server.password(user), readonly=False)
+    with store:
+        other = courier_server.client(user)
+        other.create_folder("INBOX.Neu")  # another session gets there first
+        other.logout()
+        store.create_folder("INBOX.Neu")  # answered NO [ALREADYEXISTS]: still success
+        assert "INBOX.Neu" in {f.name for f in store.list_folders(with_status=False)}
+
+
+def test_a_source_name_holding_the_target_delimiter_is_renamed_reversibly(
+    slash_server: DovecotServer,
+    courier_server: DovecotServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    run = Migration(slash_server, courier_server, monkeypatch, tmp_path, messages=[])
+    client = slash_server.client(run.source_user)
+    client.create_folder("v1.2 Release")
+    client.append("v1.2 Release", b"Subject: dotted\r\n\r\nx\r\n")
+    client.logout()
+    code, report = run.copy("--folder", "v1.2 Release")
+    assert code == 0
+    [folder] = report["folders"]  # type: ignore[misc]
+    assert folder["target"] == "INBOX.v1%2E2 Release"
+    assert len(folder_contents(courier_server, run.target_user, "INBOX.v1%2E2 Release")) == 1
