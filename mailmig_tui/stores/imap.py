@@ -7,12 +7,8 @@ converts its answers into our dataclasses and its exceptions into our one-line e
 
 from __future__ import annotations
 
-import contextlib
 import imaplib
 import logging
-import re
-import socket
-import ssl
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,13 +17,11 @@ import imapclient
 import imapclient.exceptions
 
 from mailmig_tui.errors import (
-    AuthError,
     ConnectError,
     FolderMissing,
     MailmigError,
     ProtocolError,
     TimeoutError_,
-    TLSError,
 )
 from mailmig_tui.headers import build_summary
 from mailmig_tui.model import (
@@ -37,127 +31,24 @@ from mailmig_tui.model import (
     FolderInfo,
     Message,
     MessageSummary,
-    Security,
 )
 from mailmig_tui.special import with_guessed_roles
 from mailmig_tui.stores import imap_append
 from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
+from mailmig_tui.stores.imap_connect import open_client, server_text, shutdown
 from mailmig_tui.stores.imap_folders import folder_from_list, parse_capabilities
 
 log = logging.getLogger(__name__)
 
 SUMMARY_FIELDS = "DATE FROM TO SUBJECT MESSAGE-ID"
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({SUMMARY_FIELDS})]"
-HEADER_KEY = f"BODY[HEADER.FIELDS ({SUMMARY_FIELDS})]".encode()
 FETCH_CHUNK = 500
 """UIDs per FETCH: explicit lists (imapclient 4 rejects ranges) keep commands a few KB."""
-_APPENDUID_RE = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
-
-
-def tls_context(spec: AccountSpec) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=None)
-    if spec.tls.ca_file:
-        context.load_verify_locations(cafile=spec.tls.ca_file)
-    if spec.tls.insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _connect_error(spec: AccountSpec, exc: BaseException) -> MailmigError:
-    """Turn a socket/TLS/IMAP exception from connecting into a one-line error."""
-    where = f"{spec.host}:{spec.port}"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = exc.verify_message or str(exc)
-        if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
-            what = f"the TLS certificate of {where} does not match the host name {spec.host}"
-            hint = "connect with the name the certificate was issued for"
-        else:
-            what = f"the TLS certificate of {where} is not trusted ({reason})"
-            hint = "pass --ca-file with the server's CA, or --insecure to skip verification"
-        return TLSError(what, hint)
-    if isinstance(exc, ssl.SSLError):
-        return TLSError(
-            f"TLS handshake with {where} failed ({exc.reason or exc})",
-            "check that the port speaks TLS (imaps:// is 993, imap:// with STARTTLS is 143)",
-        )
-    if isinstance(exc, socket.gaierror):
-        return ConnectError(f"unknown host {spec.host}", "check the host name in the account")
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(
-            f"connection refused by {where}", "check the port and that the IMAP server runs"
-        )
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return TimeoutError_(f"no answer from {where} within {spec.timeout:g} s")
-    if isinstance(exc, imaplib.IMAP4.abort | imapclient.exceptions.IMAPClientAbortError):
-        return ConnectError(
-            f"{where} closed the connection ({exc})",
-            "check that the port speaks IMAP and the server accepts us",
-        )
-    if isinstance(exc, OSError):
-        return ConnectError(f"cannot reach {where}: {exc.strerror or exc}", "check the network")
-    return ProtocolError(f"{where}: {exc}", "run with --debug and report it")
 
 
 def connect_imap(spec: AccountSpec, password: str, *, readonly: bool) -> ImapStore:
-    """Open, secure and log in; every failure becomes one of our errors."""
-    timeout = imapclient.SocketTimeout(connect=spec.timeout, read=spec.timeout)
-    try:
-        client = imapclient.IMAPClient(
-            spec.host,
-            port=spec.port,
-            ssl=spec.security is Security.TLS,
-            ssl_context=tls_context(spec),
-            timeout=timeout,
-        )
-    except Exception as exc:
-        raise _connect_error(spec, exc) from None
-    try:
-        if spec.security is Security.STARTTLS:
-            if b"STARTTLS" not in client.capabilities():
-                raise TLSError(
-                    f"{spec.host}:{spec.port} does not offer STARTTLS",
-                    "use imaps:// (port 993); we never fall back to plaintext",
-                )
-            client.starttls(tls_context(spec))
-        client.login(spec.user, password)
-    except MailmigError:
-        _shutdown(client)
-        raise
-    except imapclient.exceptions.LoginError as exc:
-        _shutdown(client)
-        raise AuthError(
-            f"{spec.host} refused the login for {spec.user}"
-            + (f": {_server_text(exc)}" if _server_text(exc) else ""),
-        ) from None
-    except Exception as exc:
-        _shutdown(client)
-        raise _connect_error(spec, exc) from None
-    # Timezone-aware INTERNALDATEs: naive local times would shift dates on the target.
-    client.normalise_times = False
-    if not logging.getLogger("imapclient").isEnabledFor(logging.DEBUG):
-        # imapclient sets imaplib's debug level to 5, which formats a repr of every response,
-        # message bodies included, before the logger discards it: most of our CPU time.
-        client._imap.debug = 0
-    return ImapStore(client, spec, readonly=readonly)
-
-
-def _server_text(exc: BaseException) -> str:
-    """The server's words from an imapclient error, without its prefix and bytes repr."""
-    text = str(exc)
-    if text.startswith(("b'", 'b"')) and text[-1:] in ("'", '"'):
-        text = text[2:-1]
-    _head, sep, tail = text.partition(" failed: ")
-    text = tail if sep else text
-    for quote in ("b'", 'b"'):
-        if text.startswith(quote) and text.endswith(quote[1]):
-            text = text[2:-1]
-    return text.strip()
-
-
-def _shutdown(client: imapclient.IMAPClient) -> None:
-    with contextlib.suppress(Exception):
-        client.shutdown()
+    """Open, secure and log in; every failure becomes one of our one-line errors."""
+    return ImapStore(open_client(spec, password), spec, readonly=readonly)
 
 
 class ImapStore(MailStore):
@@ -175,7 +66,7 @@ class ImapStore(MailStore):
         try:
             self.client.logout()
         except Exception:
-            _shutdown(self.client)
+            shutdown(self.client)
 
     def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Run an imapclient call, turning lost connections and timeouts into our errors."""
@@ -269,7 +160,7 @@ class ImapStore(MailStore):
                 raise
             self._selected = None
             raise FolderMissing(
-                f"cannot open folder {folder!r} on {self.spec.display}: {_server_text(exc)}"
+                f"cannot open folder {folder!r} on {self.spec.display}: {server_text(exc)}"
             ) from None
         except Exception as exc:
             self._selected = None
@@ -414,7 +305,7 @@ class ImapStore(MailStore):
             text = str(exc).upper()
             if "ALREADYEXISTS" not in text and "ALREADY EXISTS" not in text:
                 raise ProtocolError(
-                    f"{self.spec.host} refused to create folder {folder!r}: {_server_text(exc)}",
+                    f"{self.spec.host} refused to create folder {folder!r}: {server_text(exc)}",
                     "check the name is allowed on the target, or map it with --map",
                 ) from None
         try:
@@ -453,7 +344,7 @@ class ImapStore(MailStore):
             )
         except imapclient.exceptions.IMAPClientError as exc:
             return AppendResult(
-                None, error=imap_append.refusal(self.spec.host, folder, _server_text(exc))
+                None, error=imap_append.refusal(self.spec.host, folder, server_text(exc))
             )
         return imap_append.results(self.spec.host, folder, [("OK", _as_bytes(answer))])[0]
 
@@ -506,6 +397,3 @@ def _header_block(data: dict[bytes, Any]) -> bytes:
         if isinstance(key, bytes) and key.startswith(b"BODY[HEADER.FIELDS") and value:
             return bytes(value)
     return b""
-
-
-__all__ = ["ImapStore", "connect_imap", "tls_context"]

@@ -1,0 +1,132 @@
+"""Connecting to an IMAP server: TLS, STARTTLS, login, and what every failure means.
+
+Socket, TLS and IMAP exceptions from imapclient become our one-line errors here, so that an
+operator reads "the TLS certificate of mail:993 is not trusted (…)" and what to do about it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import socket
+import ssl
+
+import imapclient
+import imapclient.exceptions
+
+from mailmig_tui.errors import (
+    AuthError,
+    ConnectError,
+    MailmigError,
+    ProtocolError,
+    TimeoutError_,
+    TLSError,
+)
+from mailmig_tui.model import AccountSpec, Security
+
+
+def tls_context(spec: AccountSpec) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=None)
+    if spec.tls.ca_file:
+        context.load_verify_locations(cafile=spec.tls.ca_file)
+    if spec.tls.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def connect_error(spec: AccountSpec, exc: BaseException) -> MailmigError:
+    """Turn a socket/TLS/IMAP exception from connecting into a one-line error."""
+    where = f"{spec.host}:{spec.port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or str(exc)
+        if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
+            what = f"the TLS certificate of {where} does not match the host name {spec.host}"
+            hint = "connect with the name the certificate was issued for"
+        else:
+            what = f"the TLS certificate of {where} is not trusted ({reason})"
+            hint = "pass --ca-file with the server's CA, or --insecure to skip verification"
+        return TLSError(what, hint)
+    if isinstance(exc, ssl.SSLError):
+        return TLSError(
+            f"TLS handshake with {where} failed ({exc.reason or exc})",
+            "check that the port speaks TLS (imaps:// is 993, imap:// with STARTTLS is 143)",
+        )
+    if isinstance(exc, socket.gaierror):
+        return ConnectError(f"unknown host {spec.host}", "check the host name in the account")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(
+            f"connection refused by {where}", "check the port and that the IMAP server runs"
+        )
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return TimeoutError_(f"no answer from {where} within {spec.timeout:g} s")
+    if isinstance(exc, imaplib.IMAP4.abort | imapclient.exceptions.IMAPClientAbortError):
+        return ConnectError(
+            f"{where} closed the connection ({exc})",
+            "check that the port speaks IMAP and the server accepts us",
+        )
+    if isinstance(exc, OSError):
+        return ConnectError(f"cannot reach {where}: {exc.strerror or exc}", "check the network")
+    return ProtocolError(f"{where}: {exc}", "run with --debug and report it")
+
+
+def open_client(spec: AccountSpec, password: str) -> imapclient.IMAPClient:
+    """A logged-in imapclient connection; every failure becomes one of our errors."""
+    timeout = imapclient.SocketTimeout(connect=spec.timeout, read=spec.timeout)
+    try:
+        client = imapclient.IMAPClient(
+            spec.host,
+            port=spec.port,
+            ssl=spec.security is Security.TLS,
+            ssl_context=tls_context(spec),
+            timeout=timeout,
+        )
+    except Exception as exc:
+        raise connect_error(spec, exc) from None
+    try:
+        if spec.security is Security.STARTTLS:
+            if b"STARTTLS" not in client.capabilities():
+                raise TLSError(
+                    f"{spec.host}:{spec.port} does not offer STARTTLS",
+                    "use imaps:// (port 993); we never fall back to plaintext",
+                )
+            client.starttls(tls_context(spec))
+        client.login(spec.user, password)
+    except MailmigError:
+        shutdown(client)
+        raise
+    except imapclient.exceptions.LoginError as exc:
+        shutdown(client)
+        raise AuthError(
+            f"{spec.host} refused the login for {spec.user}"
+            + (f": {server_text(exc)}" if server_text(exc) else ""),
+        ) from None
+    except Exception as exc:
+        shutdown(client)
+        raise connect_error(spec, exc) from None
+    # Timezone-aware INTERNALDATEs: naive local times would shift dates on the target.
+    client.normalise_times = False
+    if not logging.getLogger("imapclient").isEnabledFor(logging.DEBUG):
+        # imapclient sets imaplib's debug level to 5, which formats a repr of every response,
+        # message bodies included, before the logger discards it: most of our CPU time.
+        client._imap.debug = 0
+    return client
+
+
+def server_text(exc: BaseException) -> str:
+    """The server's words from an imapclient error, without its prefix and bytes repr."""
+    text = str(exc)
+    if text.startswith(("b'", 'b"')) and text[-1:] in ("'", '"'):
+        text = text[2:-1]
+    _head, sep, tail = text.partition(" failed: ")
+    text = tail if sep else text
+    for quote in ("b'", 'b"'):
+        if text.startswith(quote) and text.endswith(quote[1]):
+            text = text[2:-1]
+    return text.strip()
+
+
+def shutdown(client: imapclient.IMAPClient) -> None:
+    with contextlib.suppress(Exception):
+        client.shutdown()
