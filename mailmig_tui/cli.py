@@ -59,6 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection_options(check)
     add_connection_options(check)
     check.set_defaults(run=_lazy("transfer", "run_verify"))
+
+    from mailmig_tui.commands.batch import add_batch_parser
+
+    batch = add_batch_parser(sub)
+    add_connection_options(batch)
+    batch.set_defaults(run=_lazy("batch", "run_batch_command"))
+
+    coexist = sub.add_parser(
+        "coexistence", help="write relay maps routing migrated users to the new server"
+    )
+    coexist.add_argument("--format", choices=["postfix"], default="postfix")
+    coexist.add_argument("--domain", default="", help="mail domain for logins without @")
+    coexist.add_argument("--smtp-port", type=int, default=25, help="new server's SMTP port")
+    coexist.add_argument("--out", metavar="DIR", help="write transport and relay_recipients")
+    add_connection_options(coexist)
+    coexist.set_defaults(run=_lazy("batch", "run_coexistence"))
     return parser
 
 

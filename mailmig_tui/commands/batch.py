@@ -1,0 +1,157 @@
+"""`mailmig batch USERS.csv` and `mailmig coexistence`: many users, and routing meanwhile."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mailmig_tui.commands.common import human_size, print_json, resolve_account, table
+from mailmig_tui.commands.transfer import write_report
+from mailmig_tui.config import load_config
+from mailmig_tui.engine.batch import UserResult, read_batch, read_passwords_file, run_batch
+from mailmig_tui.engine.coexistence import (
+    migrated_users,
+    postfix_relay_recipients,
+    postfix_transport,
+)
+from mailmig_tui.engine.events import FolderDone, TransferEvent
+from mailmig_tui.engine.journal import Journal, default_path
+from mailmig_tui.engine.plan import CopyOptions
+from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.errors import UsageError
+
+
+def add_batch_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    batch: argparse.ArgumentParser = sub.add_parser(
+        "batch", help="copy many users' mailboxes from a CSV, N at a time"
+    )
+    batch.add_argument("csv", metavar="USERS.csv")
+    batch.add_argument(
+        "--parallel", type=int, default=2, metavar="N", help="users copied at once (2)"
+    )
+    batch.add_argument(
+        "--connections",
+        type=int,
+        default=2,
+        metavar="N",
+        help="folders copied at once per user (2)",
+    )
+    batch.add_argument(
+        "--passwords-file",
+        metavar="FILE",
+        help="ACCOUNT<TAB>PASSWORD lines; the file must be mode 600",
+    )
+    batch.add_argument(
+        "--passwords-in-csv",
+        action="store_true",
+        help="allow password columns in the CSV (you know the risk)",
+    )
+    batch.add_argument(
+        "--source-host", default="", help="for Microsoft-style CSVs: the source IMAP host (imaps)"
+    )
+    batch.add_argument(
+        "--target-host", default="", help="for Microsoft-style CSVs: the target IMAP host (imaps)"
+    )
+    batch.add_argument("--report", metavar="FILE.json", help="write the batch report as JSON")
+    return batch
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    if args.parallel < 1 or args.connections < 1:
+        raise UsageError("--parallel and --connections must be 1 or more")
+    users = read_batch(
+        Path(args.csv),
+        passwords_in_csv=args.passwords_in_csv,
+        source_host=args.source_host,
+        target_host=args.target_host,
+    )
+    passwords = read_passwords_file(Path(args.passwords_file)) if args.passwords_file else {}
+    config = load_config()
+
+    def show(result: UserResult, event: TransferEvent | None) -> None:
+        if event is None and result.state != "copying":
+            print(
+                f"{result.state}: {result.user.label}"
+                + (f": {result.error}" if result.error else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+        elif event is None:
+            print(f"copying: {result.user.label}", file=sys.stderr, flush=True)
+        elif isinstance(event, FolderDone) and event.report.failed + event.report.too_large:
+            r = event.report
+            print(
+                f"  {result.user.source} {r.source}: failed {r.failed}, too large {r.too_large}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    results = run_batch(
+        users,
+        lambda text: resolve_account(text, args, config),
+        parallel=args.parallel,
+        passwords=passwords,
+        options=CopyOptions(),
+        settings=TransferSettings(connections=args.connections),
+        on_event=show,
+    )
+    summary = {
+        "users": [r.as_json() for r in results],
+        "done": sum(r.state == "done" for r in results),
+        "failed": sum(r.state == "failed" for r in results),
+        "errors": sum(r.state == "error" for r in results),
+    }
+    if args.report:
+        write_report(args.report, summary)
+    if args.json:
+        print_json(summary)
+    else:
+        rows = [["ROW", "SOURCE", "TARGET", "STATE", "COPIED", "SIZE", "FAILED"]]
+        for r in results:
+            rep = r.report
+            rows.append(
+                [
+                    str(r.user.row),
+                    r.user.source,
+                    r.user.target,
+                    r.state,
+                    str(rep.copied if rep else 0),
+                    human_size(rep.bytes if rep else 0),
+                    str(rep.failed + rep.too_large if rep else 0),
+                ]
+            )
+        print(table(rows, right=(0, 4, 5, 6)))
+    return 0 if all(r.state == "done" for r in results) else 1
+
+
+def run_coexistence(args: argparse.Namespace) -> int:
+    if not default_path().exists():
+        raise UsageError(
+            "the journal is empty: nobody was migrated yet",
+            "run `mailmig copy` or `mailmig batch` first",
+        )
+    journal = Journal()
+    try:
+        users = migrated_users(journal.migrated_sources(), args.domain)
+    finally:
+        journal.close()
+    files = {
+        "transport": postfix_transport(users, args.smtp_port),
+        "relay_recipients": postfix_relay_recipients(users),
+    }
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text, "utf-8")
+        print(
+            f"wrote {out / 'transport'} and {out / 'relay_recipients'} for {len(users)} "
+            "users; run postmap on both, then point transport_maps and "
+            "relay_recipient_maps at them",
+            file=sys.stderr,
+        )
+    else:
+        print("# /etc/postfix/transport\n" + files["transport"])
+        print("# /etc/postfix/relay_recipients\n" + files["relay_recipients"], end="")
+    return 0

@@ -1,0 +1,296 @@
+"""Many users in one batch: a CSV with one row per user, copied N users at a time.
+
+Two CSV shapes are read. Ours names both accounts per row:
+
+    source,target,source_password_env,target_password_env
+    imaps://alice@old.example.com,imaps://alice@example.com,ALICE_OLD_PW,ALICE_NEW_PW
+
+Microsoft's IMAP migration batch (`EmailAddress,UserName,Password`) names the target mailbox
+and the source login; the hosts then come from the command line. A password column is read
+only when the admin says `--passwords-in-csv`: otherwise passwords come from the variables
+the row names, the keyring, or a passwords file only its owner can read.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from mailmig_tui import secrets
+from mailmig_tui.engine.events import TransferEvent, TransferReport
+from mailmig_tui.engine.journal import Journal
+from mailmig_tui.engine.plan import CopyOptions, build_plan
+from mailmig_tui.engine.runner import run_transfer
+from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.errors import ConfigError, MailmigError, PasswordUnavailable, UsageError
+from mailmig_tui.model import AccountSpec
+from mailmig_tui.stores.base import MailStore
+from mailmig_tui.stores.open import open_store
+
+OURS = ("source", "target")
+MICROSOFT = ("emailaddress", "username")
+
+
+@dataclass(frozen=True)
+class BatchUser:
+    row: int
+    source: str
+    target: str
+    source_password_env: str = ""
+    target_password_env: str = ""
+    source_password: str = field(default="", repr=False)
+    target_password: str = field(default="", repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"row {self.row}: {self.source} -> {self.target}"
+
+
+@dataclass
+class UserResult:
+    user: BatchUser
+    state: str = "waiting"
+    """waiting, copying, done, failed (some messages), error (could not run)."""
+    report: TransferReport | None = None
+    error: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "row": self.user.row,
+            "source": self.user.source,
+            "target": self.user.target,
+            "state": self.state,
+            "error": self.error or None,
+            "report": self.report.as_json() if self.report else None,
+        }
+
+
+def read_batch(
+    path: Path,
+    *,
+    passwords_in_csv: bool = False,
+    source_host: str = "",
+    target_host: str = "",
+) -> list[BatchUser]:
+    """Rows of a batch CSV; every problem names the row and the fix."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"cannot read the batch file {path}: {exc}") from None
+    users = []
+    for number, raw in enumerate(rows, start=2):  # row 1 is the header
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        if not any(row.values()):
+            continue
+        secret_columns = [k for k in row if "password" in k and not k.endswith("_env") and row[k]]
+        if secret_columns and not passwords_in_csv:
+            raise UsageError(
+                f"{path} row {number} holds a password column ({secret_columns[0]})",
+                "keep passwords out of the CSV, or pass --passwords-in-csv knowingly",
+            )
+        if all(row.get(c) for c in OURS):
+            users.append(
+                BatchUser(
+                    number,
+                    row["source"],
+                    row["target"],
+                    row.get("source_password_env", ""),
+                    row.get("target_password_env", ""),
+                    row.get("source_password", ""),
+                    row.get("target_password", ""),
+                )
+            )
+        elif all(row.get(c) for c in MICROSOFT):
+            if not (source_host and target_host):
+                raise UsageError(
+                    f"{path} is a Microsoft-style batch (EmailAddress,UserName)",
+                    "give --source-host and --target-host for it",
+                )
+            users.append(
+                BatchUser(
+                    number,
+                    f"imaps://{quote(row['username'], safe='')}@{source_host}",
+                    f"imaps://{quote(row['emailaddress'], safe='')}@{target_host}",
+                    source_password=row.get("password", ""),
+                )
+            )
+        else:
+            raise UsageError(
+                f"{path} row {number} names no source and target",
+                "columns: source,target[,source_password_env,target_password_env]",
+            )
+    if not users:
+        raise UsageError(f"the batch file {path} has no users")
+    return users
+
+
+def read_passwords_file(path: Path) -> dict[str, str]:
+    """`ACCOUNT<TAB>PASSWORD` lines from a file that only its owner can read."""
+    try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise ConfigError(
+                f"the passwords file {path} is readable by others (mode {mode & 0o777:o})",
+                f"chmod 600 {path}",
+            )
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the passwords file {path}: {exc.strerror}") from None
+    result = {}
+    for line in lines:
+        account, sep, password = line.partition("\t")
+        if sep and account.strip() and not account.startswith("#"):
+            result[account.strip()] = password
+    return result
+
+
+Resolver = Callable[[str], AccountSpec]
+UserEventSink = Callable[[UserResult, TransferEvent | None], None]
+
+
+def run_batch(
+    users: Sequence[BatchUser],
+    resolve: Resolver,
+    *,
+    parallel: int = 2,
+    passwords: dict[str, str] | None = None,
+    options: CopyOptions | None = None,
+    settings: TransferSettings | None = None,
+    cancel: threading.Event | None = None,
+    on_event: UserEventSink = lambda result, event: None,
+) -> list[UserResult]:
+    """Copy every user's mailbox; one user's failure never stops the others."""
+    results = [UserResult(user) for user in users]
+    cancel = cancel or threading.Event()
+    lock = threading.Lock()
+    journal = Journal()
+
+    def notify(result: UserResult, event: TransferEvent | None) -> None:
+        with lock:
+            on_event(result, event)
+
+    def one(result: UserResult) -> None:
+        if cancel.is_set():
+            return
+        result.state = "copying"
+        notify(result, None)
+        try:
+            result.report = _copy_user(
+                result,
+                resolve,
+                passwords or {},
+                journal,
+                options or CopyOptions(),
+                settings,
+                cancel,
+                notify,
+            )
+            result.state = "done" if result.report.complete else "failed"
+            result.error = result.report.error
+        except MailmigError as exc:
+            result.state, result.error = "error", exc.one_line()
+        notify(result, None)
+
+    try:
+        with ThreadPoolExecutor(
+            max_workers=max(1, parallel), thread_name_prefix="mailmig-user"
+        ) as pool:
+            list(pool.map(one, results))
+    finally:
+        journal.close()
+    return results
+
+
+def _password(
+    spec: AccountSpec,
+    role: str,
+    env_name: str,
+    inline: str,
+    passwords: dict[str, str],
+    account: str,
+) -> str:
+    if env_name and os.environ.get(env_name):
+        return os.environ[env_name]
+    for key in (account, spec.display, spec.identity):
+        if key in passwords:
+            return passwords[key]
+    if inline:
+        return inline
+    stored = secrets.from_keyring(spec)
+    if stored:
+        return stored
+    raise PasswordUnavailable(
+        f"no password for the {role} account {spec.display}",
+        "name an environment variable in the CSV, use the keyring or --passwords-file",
+    )
+
+
+def _copy_user(
+    result: UserResult,
+    resolve: Resolver,
+    passwords: dict[str, str],
+    journal: Journal,
+    options: CopyOptions,
+    settings: TransferSettings | None,
+    cancel: threading.Event,
+    notify: UserEventSink,
+) -> TransferReport:
+    user = result.user
+    source_spec, target_spec = resolve(user.source), resolve(user.target)
+    words = {
+        "source": ""
+        if source_spec.is_local
+        else _password(
+            source_spec,
+            "source",
+            user.source_password_env,
+            user.source_password,
+            passwords,
+            user.source,
+        ),
+        "target": ""
+        if target_spec.is_local
+        else _password(
+            target_spec,
+            "target",
+            user.target_password_env,
+            user.target_password,
+            passwords,
+            user.target,
+        ),
+    }
+
+    def opener(spec: AccountSpec, role: str, readonly: bool) -> Callable[[], MailStore]:
+        return lambda: open_store(
+            spec, role=role, readonly=readonly, password=lambda _s, _r: words[role]
+        )
+
+    open_source = opener(source_spec, "source", True)
+    open_target = opener(target_spec, "target", False)
+    with (
+        open_store(
+            source_spec, role="source", readonly=True, password=lambda _s, _r: words["source"]
+        ) as source,
+        open_store(
+            target_spec, role="target", readonly=False, password=lambda _s, _r: words["target"]
+        ) as target,
+    ):
+        plan = build_plan(source_spec, target_spec, source, target, journal, options)
+        return run_transfer(
+            plan,
+            source=source,
+            target=target,
+            open_source=open_source,
+            open_target=open_target,
+            journal=journal,
+            cancel=cancel,
+            on_event=lambda event: notify(result, event),
+            settings=settings or TransferSettings(connections=2),
+        )
