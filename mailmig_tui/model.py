@@ -15,12 +15,12 @@ from mailmig_tui.errors import MessageRejected
 
 
 class Security(enum.Enum):
-    """How the connection to an IMAP server is protected."""
+    """How the connection to an IMAP or POP3 server is protected."""
 
     TLS = "tls"
-    """TLS from the first byte (imaps, port 993)."""
+    """TLS from the first byte (imaps, port 993; pop3s, port 995)."""
     STARTTLS = "starttls"
-    """Plain connection upgraded with STARTTLS; refused if the server does not offer it."""
+    """Plain connection upgraded with STARTTLS (POP3: STLS); refused if the server lacks it."""
     PLAIN = "plain"
     """No encryption at all: loopback only, or with --allow-plaintext."""
 
@@ -52,7 +52,8 @@ class AccountSpec:
     """Where an account lives and how to reach it; never holds a password."""
 
     kind: str
-    """"imap", or a local store kind: "maildir", "mbox"."""
+    """"imap", "pop3", "command" (IMAP over a command's stdin/stdout), or a local store
+    kind: "maildir", "mbox"."""
     user: str = ""
     host: str = ""
     port: int = 0
@@ -64,6 +65,8 @@ class AccountSpec:
     timeout: float = 30.0
     name: str = ""
     """The saved account's name, when it came from the config file."""
+    command: str = ""
+    """For kind "command": the command line mailmig starts (no shell), normalised."""
 
     @property
     def is_local(self) -> bool:
@@ -74,6 +77,8 @@ class AccountSpec:
         """A short, password-free label such as `alice@mail.example.com`."""
         if self.is_local:
             return f"{self.kind}:{self.path}"
+        if self.kind == "command":
+            return f"command:{self.command}"
         return f"{self.user}@{self.host}"
 
     @property
@@ -81,7 +86,9 @@ class AccountSpec:
         """A stable key for journals and saved folder maps."""
         if self.is_local:
             return f"{self.kind}://{self.path}"
-        return f"imap://{self.user}@{self.host}:{self.port}"
+        if self.kind == "command":
+            return f"command:{self.command}"
+        return f"{self.kind}://{self.user}@{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,8 @@ class AccountInfo:
     capabilities: frozenset[str] = frozenset()
     append_limit: int | None = None
     """RFC 7889 APPENDLIMIT, when the server advertises one."""
+    greeting: str = ""
+    """The server's greeting text, which names Exchange, Gmail and friends."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 
-from mailmig_tui import secrets
+from mailmig_tui import presets, secrets
 from mailmig_tui.commands.common import human_size, print_json, resolve_account, table
 from mailmig_tui.commands.progress import ProgressDisplay
 from mailmig_tui.config import load_config
@@ -44,6 +44,18 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="GLOB",
         help="leave out these source folders (repeatable)",
+    )
+    group.add_argument(
+        "--source-preset",
+        choices=presets.CHOICES,
+        default="auto",
+        help="server quirks of the source: auto-detected, none, exchange or gmail",
+    )
+    group.add_argument(
+        "--target-preset",
+        choices=presets.CHOICES,
+        default="auto",
+        help="server quirks of the target: auto-detected, none, exchange or gmail",
     )
     group.add_argument(
         "--map",
@@ -79,6 +91,8 @@ def _options(args: argparse.Namespace) -> CopyOptions:
         overrides=parse_map_option(args.map),
         max_size=max_size,
         dry_run=bool(getattr(args, "dry_run", False)),
+        source_preset=args.source_preset,
+        target_preset=args.target_preset,
     )
 
 
@@ -202,6 +216,8 @@ def plan_json(plan: Plan) -> dict[str, object]:
         "size_limit": plan.size_limit,
         "quota": list(plan.quota) if plan.quota else None,
         "warnings": plan.warnings,
+        "source_preset": plan.source_preset.name if plan.source_preset else None,
+        "target_preset": plan.target_preset.name if plan.target_preset else None,
     }
 
 
@@ -221,6 +237,9 @@ def print_plan(plan: Plan) -> None:
             ]
         )
     print(f"Plan: {plan.source.display} -> {plan.target.display}")
+    for side, preset in (("source", plan.source_preset), ("target", plan.target_preset)):
+        if preset is not None:
+            print(f"{side} is {preset.title}: " + "; ".join(preset.notes))
     print(table(rows, right=(3, 4, 5, 6, 7)))
     limit = human_size(plan.size_limit) if plan.size_limit else "none known"
     quota = (
@@ -238,8 +257,8 @@ def run_verify(args: argparse.Namespace) -> int:
     options = _options(args)
     _s, _t, open_source, open_target = _connectors(args, target_readonly=True, copying=False)
     with open_source() as source, open_target() as target:
-        pairs, _targets = map_accounts(source, target, options)
-        report = verify(source, target, [mapping for mapping, _info in pairs])
+        mapped = map_accounts(source, target, options)
+        report = verify(source, target, [mapping for mapping, _info in mapped.pairs])
     if args.json:
         print_json(report.as_json())
     else:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from mailmig_tui import presets
 from mailmig_tui.engine.identity import identity_of
 from mailmig_tui.engine.journal import FolderKey, Journal, JournalEntry
 from mailmig_tui.engine.mapping import (
@@ -23,6 +24,7 @@ from mailmig_tui.engine.mapping import (
 )
 from mailmig_tui.errors import FolderMissing
 from mailmig_tui.model import AccountSpec, FolderInfo
+from mailmig_tui.presets import Preset
 from mailmig_tui.stores.base import HeaderProbe, MailStore
 
 
@@ -33,6 +35,9 @@ class CopyOptions:
     overrides: Mapping[str, str] = field(default_factory=dict)
     max_size: int | None = None
     dry_run: bool = False
+    source_preset: str = "auto"
+    target_preset: str = "auto"
+    """"auto" (recognise Exchange/Gmail), "none", or a preset name (see presets.py)."""
 
 
 @dataclass
@@ -64,6 +69,8 @@ class Plan:
     size_limit: int | None
     quota: tuple[int, int] | None
     warnings: list[str] = field(default_factory=list)
+    source_preset: Preset | None = None
+    target_preset: Preset | None = None
 
     @property
     def messages_to_copy(self) -> int:
@@ -74,19 +81,35 @@ class Plan:
         return sum(f.bytes_to_copy for f in self.folders)
 
 
-def size_limit(target: MailStore, max_size: int | None) -> int | None:
-    """The smaller of --max-size and the target's APPENDLIMIT (RFC 7889)."""
-    limits = [x for x in (max_size, target.info().append_limit) if x]
+def size_limit(target: MailStore, max_size: int | None, preset: Preset | None) -> int | None:
+    """The smaller of the target's APPENDLIMIT (RFC 7889) and --max-size, or without
+    --max-size the preset's default limit (35 MB on Exchange Online)."""
+    chosen = max_size or (preset.size_limit if preset else None)
+    limits = [x for x in (chosen, target.info().append_limit) if x]
     return min(limits) if limits else None
 
 
-def map_accounts(
-    source: MailStore, target: MailStore, options: CopyOptions
-) -> tuple[list[tuple[FolderMapping, FolderInfo]], dict[str, FolderInfo]]:
-    """Selected source folders with their mapping, and the target's folders by name."""
+@dataclass
+class AccountMap:
+    """Selected source folders with their mapping, and what we know of the target."""
+
+    pairs: list[tuple[FolderMapping, FolderInfo]]
+    target_folders: dict[str, FolderInfo]
+    source_preset: Preset | None
+    target_preset: Preset | None
+
+
+def map_accounts(source: MailStore, target: MailStore, options: CopyOptions) -> AccountMap:
+    source_preset = presets.choose(options.source_preset, source.info())
+    target_preset = presets.choose(options.target_preset, target.info())
     source_folders = source.list_folders(with_status=True)
     target_folders = target.list_folders(with_status=False)
-    selected = select_folders(source_folders, options.include, options.exclude)
+    selected = [
+        f
+        for f in select_folders(source_folders, options.include, options.exclude)
+        # Gmail's label views only hold copies; taken only when named exactly.
+        if not (source_preset and source_preset.skips(f) and f.name not in options.include)
+    ]
     # Every --map must name a real folder, even one the selection leaves out.
     overrides = resolve_overrides(source_folders, options.overrides)
     chosen = {f.name for f in selected}
@@ -97,8 +120,19 @@ def map_accounts(
         Namespace.of(target.info()),
         {s: t for s, t in overrides.items() if s in chosen},
     )
+    if target_preset and target_preset.case_insensitive_names:
+        # "Archiv" and "archiv" are one folder there: use the one that exists.
+        existing = {name.casefold(): name for name in (f.name for f in target_folders)}
+        mappings = [
+            replace(m, target=existing.get(m.target.casefold(), m.target)) for m in mappings
+        ]
     by_name = {f.name: f for f in selected}
-    return [(m, by_name[m.source]) for m in mappings], {f.name: f for f in target_folders}
+    return AccountMap(
+        [(m, by_name[m.source]) for m in mappings],
+        {f.name: f for f in target_folders},
+        source_preset,
+        target_preset,
+    )
 
 
 def build_plan(
@@ -109,8 +143,9 @@ def build_plan(
     journal: Journal | None,
     options: CopyOptions,
 ) -> Plan:
-    pairs, target_folders = map_accounts(source, target, options)
-    limit = size_limit(target, options.max_size)
+    mapped = map_accounts(source, target, options)
+    target_folders = mapped.target_folders
+    limit = size_limit(target, options.max_size, mapped.target_preset)
     claimed: dict[str, set[int]] = defaultdict(set)
     works = [
         analyse_folder(
@@ -126,9 +161,17 @@ def build_plan(
             limit=limit,
             claimed=claimed[mapping.target],
         )
-        for mapping, info in pairs
+        for mapping, info in mapped.pairs
     ]
-    plan = Plan(source_spec, target_spec, works, limit, target.quota("INBOX"))
+    plan = Plan(
+        source_spec,
+        target_spec,
+        works,
+        limit,
+        target.quota("INBOX"),
+        source_preset=mapped.source_preset,
+        target_preset=mapped.target_preset,
+    )
     if plan.quota is not None:
         used, total = plan.quota
         if used + plan.bytes_to_copy > total:

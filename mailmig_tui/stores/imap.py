@@ -44,6 +44,8 @@ SUMMARY_FIELDS = "DATE FROM TO SUBJECT MESSAGE-ID"
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({SUMMARY_FIELDS})]"
 FETCH_CHUNK = 500
 """UIDs per FETCH: explicit lists (imapclient 4 rejects ranges) keep commands a few KB."""
+_READING = frozenset({"FETCH", "SEARCH", "STATUS", "SORT", "LIST"})
+"""Commands whose NO/BAD no caller handles: `_call` turns it into a one-line error."""
 
 
 def connect_imap(spec: AccountSpec, password: str, *, readonly: bool) -> ImapStore:
@@ -83,6 +85,20 @@ class ImapStore(MailStore):
                 f"lost the connection to {self.spec.host} during {what} ({exc})",
                 "run the command again; finished work is kept",
             ) from None
+        except imapclient.exceptions.IMAPClientError as exc:  # a tagged NO or BAD
+            text = server_text(exc)
+            delay = imap_append.throttle_delay(text)
+            if delay is not None:  # Exchange's "Request is throttled": reconnect after a wait
+                raise imap_append.ServerThrottled(
+                    f"{self.spec.host} asked to slow down during {what}: {text}", delay
+                ) from None
+            if what in _READING:
+                # Reading commands have no caller that expects a refusal: say it in one line
+                # instead of letting imaplib's exception end the run with a traceback.
+                if "[NONEXISTENT]" in text.upper():
+                    raise FolderMissing(f"{self.spec.host}: the folder is gone ({text})") from None
+                raise ProtocolError(f"{self.spec.host} refused {what}: {text}") from None
+            raise
 
     def info(self) -> AccountInfo:
         if self._info is None:
@@ -99,8 +115,15 @@ class ImapStore(MailStore):
             limit = next(
                 (int(c.split("=", 1)[1]) for c in caps if c.startswith("APPENDLIMIT=")), None
             )
+            welcome = self.client.welcome
             self._info = AccountInfo(
-                delimiter=delimiter, prefix=prefix, capabilities=caps, append_limit=limit
+                delimiter=delimiter,
+                prefix=prefix,
+                capabilities=caps,
+                append_limit=limit,
+                greeting=welcome.decode("utf-8", "replace")
+                if isinstance(welcome, bytes)
+                else str(welcome or ""),
             )
         return self._info
 
@@ -319,7 +342,16 @@ class ImapStore(MailStore):
             return []
         caps = self.info().capabilities
         if "LITERAL+" not in caps:
-            return [self._append_one(folder, m) for m in messages]
+            results: list[AppendResult] = []
+            for message in messages:
+                results.append(self._append_one(folder, message))
+                error = results[-1].error
+                if isinstance(error, imap_append.Throttled):
+                    # Sending the rest now would only be throttled too: hand them back
+                    # unsent, with the same answer, to be retried in order after the wait.
+                    results += [AppendResult(None, error=error)] * (len(messages) - len(results))
+                    break
+            return results
         wire = self.client._normalise_folder(folder)  # mUTF-7, quoted
         wire = wire if isinstance(wire, bytes) else str(wire).encode("ascii")
         host, imap = self.spec.host, self.client._imap
@@ -327,6 +359,10 @@ class ImapStore(MailStore):
             typ, text = self._call("APPEND", imap_append.append_multi, imap, wire, messages)
             if typ == "OK":
                 return imap_append.multi_results(len(messages), text)
+            said = text.decode("utf-8", "replace").strip()
+            refused = imap_append.refusal(host, folder, said)
+            if isinstance(refused, imap_append.Throttled):  # nothing stored: retry all later
+                return [AppendResult(None, error=refused) for _m in messages]
             # All-or-nothing refused: resend singly to learn which message is the problem.
         answers = self._call("APPEND", imap_append.append_pipelined, imap, wire, messages)
         return imap_append.results(host, folder, answers)
@@ -346,6 +382,8 @@ class ImapStore(MailStore):
             return AppendResult(
                 None, error=imap_append.refusal(self.spec.host, folder, server_text(exc))
             )
+        except imap_append.ServerThrottled as exc:  # `_call` turned the NO into this
+            return AppendResult(None, error=imap_append.Throttled(exc.message, exc.delay))
         return imap_append.results(self.spec.host, folder, [("OK", _as_bytes(answer))])[0]
 
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:

@@ -130,9 +130,15 @@ class DovecotServer:
     quota_bytes: int | None = None
     capabilities: str | None = None
     """Replaces the post-login CAPABILITY list, to act like servers without LITERAL+ etc."""
+    greeting: str | None = None
+    """Dovecot's login_greeting, to look like Exchange ("Microsoft Exchange") or Gmail."""
+    pop3: bool = False
+    """Also serve POP3 (plain with STLS on `pop3_port`, TLS on `pop3s_port`) and allow APOP."""
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mailmig-dovecot-")))
     imap_port: int = 0
     imaps_port: int = 0
+    pop3_port: int = 0
+    pop3s_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     _next_user: int = 0
 
@@ -190,6 +196,8 @@ class DovecotServer:
             "".join(f"{u}:{{PLAIN}}{self.password(u)}\n" for u in users)
         )
         self.imap_port, self.imaps_port = free_port(), free_port()
+        if self.pop3:
+            self.pop3_port, self.pop3s_port = free_port(), free_port()
         config = self.root / "dovecot.conf"
         config.write_text(self._config(uid, gid))
         self._spawn()
@@ -235,6 +243,8 @@ class DovecotServer:
         # Dovecot gives no readiness signal on a pipe; the listeners accepting is the event.
         deadline = time.monotonic() + 15
         ports = [self.imap_port] + ([self.imaps_port] if self.ssl else [])
+        if self.pop3:
+            ports += [self.pop3_port] + ([self.pop3s_port] if self.ssl else [])
         while True:
             assert self.process is not None
             if self.process.poll() is not None:
@@ -298,10 +308,11 @@ class DovecotServer:
 base_dir = {root}/run
 state_dir = {root}/run/state
 instance_name = mailmig-test-{root.name}
-protocols = imap
+protocols = imap{" pop3" if self.pop3 else ""}
 listen = 127.0.0.1
 {ssl_block}disable_plaintext_auth = no
-auth_mechanisms = plain login
+{f"login_greeting = {self.greeting}" if self.greeting else ""}
+auth_mechanisms = plain login{" apop" if self.pop3 else ""}
 log_path = {root}/dovecot.log
 default_internal_user = {"dovecot" if os.getuid() == 0 else pwd.getpwuid(uid).pw_name}
 default_login_user = {"dovenull" if os.getuid() == 0 else pwd.getpwuid(uid).pw_name}
@@ -342,5 +353,23 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+}}
+{self._pop3_config() if self.pop3 else ""}"""
+
+    def _pop3_config(self) -> str:
+        # APOP works here because the passwd-file keeps {PLAIN} passwords.
+        return f"""\
+pop3_uidl_format = %08Xu%08Xv
+service pop3-login {{
+  chroot =
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {self.pop3_port}
+  }}
+  inet_listener pop3s {{
+    address = 127.0.0.1
+    port = {self.pop3s_port if self.ssl else 0}
+    ssl = yes
+  }}
 }}
 """
