@@ -9,7 +9,6 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 
@@ -19,14 +18,11 @@ from mailmig_tui.commands.progress import ProgressDisplay
 from mailmig_tui.config import load_config
 from mailmig_tui.engine.journal import Journal, default_path
 from mailmig_tui.engine.mapping import parse_map_option
-from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan, map_accounts
-from mailmig_tui.engine.runner import run_transfer
+from mailmig_tui.engine.plan import CopyOptions, Plan, map_accounts
+from mailmig_tui.engine.session import Accounts, CopySession
 from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.engine.verify import verify
 from mailmig_tui.errors import UsageError
-from mailmig_tui.model import AccountSpec
-from mailmig_tui.stores.base import MailStore
-from mailmig_tui.stores.open import open_store
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -96,56 +92,42 @@ def _options(args: argparse.Namespace) -> CopyOptions:
     )
 
 
-def _connectors(
-    args: argparse.Namespace, *, target_readonly: bool, copying: bool
-) -> tuple[AccountSpec, AccountSpec, Callable[[], MailStore], Callable[[], MailStore]]:
+def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool) -> Accounts:
     """Resolve both accounts and get both passwords up front (prompts before any work)."""
     config = load_config()
     source = resolve_account(args.source, args, config)
     target = resolve_account(args.target, args, config)
     if copying and target.kind == "mbox":
         raise UsageError("an mbox account can only be a source", "copy into maildir:// or IMAP")
+    stand_in = None
     if target_readonly and target.kind == "maildir" and not os.path.exists(target.path):
         # A dry run into a Maildir the copy would create: plan against an empty stand-in,
         # since opening the real path read-only refuses it and writable would create it.
-        stand_in = tempfile.mkdtemp(prefix="mailmig-dry-run-")
-        atexit.register(shutil.rmtree, stand_in, True)
+        path = tempfile.mkdtemp(prefix="mailmig-dry-run-")
+        atexit.register(shutil.rmtree, path, True)
         for sub in ("cur", "new", "tmp"):
-            os.mkdir(os.path.join(stand_in, sub))
-        opened_target = replace(target, path=stand_in)
-    else:
-        opened_target = target
-    words = {
-        role: secrets.get_password(spec, role) if spec.kind == "imap" else ""
-        for role, spec in (("source", source), ("target", target))
-    }
-
-    def opener(spec: AccountSpec, role: str, readonly: bool) -> Callable[[], MailStore]:
-        return lambda: open_store(
-            spec, role=role, readonly=readonly, password=lambda _s, _r: words[role]
-        )
-
-    return (
+            os.mkdir(os.path.join(path, sub))
+        stand_in = replace(target, path=path)
+    return Accounts(
         source,
         target,
-        opener(source, "source", True),
-        opener(opened_target, "target", target_readonly),
+        secrets.get_password(source, "source") if source.kind == "imap" else "",
+        secrets.get_password(target, "target") if target.kind == "imap" else "",
+        target_readonly=target_readonly,
+        target_stand_in=stand_in,
     )
 
 
 def run_copy(args: argparse.Namespace) -> int:
     options = _options(args)
-    source_spec, target_spec, open_source, open_target = _connectors(
-        args, target_readonly=options.dry_run, copying=True
-    )
+    accounts = _accounts(args, target_readonly=options.dry_run, copying=True)
     with ExitStack() as stack:
-        source = stack.enter_context(open_source())
-        target = stack.enter_context(open_target())
         journal: Journal | None = None
         if not options.dry_run or default_path().exists():
             journal = Journal()
             stack.callback(journal.close)
-        plan = build_plan(source_spec, target_spec, source, target, journal, options)
+        session = stack.enter_context(CopySession(accounts, journal))
+        plan = session.plan(options)
         if args.json and options.dry_run:
             print_json(plan_json(plan))
         elif not args.json:
@@ -154,17 +136,9 @@ def run_copy(args: argparse.Namespace) -> int:
             print(f"mailmig: warning: {warning}", file=sys.stderr)
         if options.dry_run:
             return 0
-        assert journal is not None
         with ProgressDisplay(plan.messages_to_copy, plan.bytes_to_copy) as display:
-            report = run_transfer(
-                plan,
-                source=source,
-                target=target,
-                open_source=open_source,
-                open_target=open_target,
-                journal=journal,
-                on_event=display,
-                settings=TransferSettings(connections=args.connections),
+            report = session.run(
+                plan, on_event=display, settings=TransferSettings(connections=args.connections)
             )
     if args.report:
         write_report(args.report, report.as_json())
@@ -255,8 +229,8 @@ def print_plan(plan: Plan) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     options = _options(args)
-    _s, _t, open_source, open_target = _connectors(args, target_readonly=True, copying=False)
-    with open_source() as source, open_target() as target:
+    accounts = _accounts(args, target_readonly=True, copying=False)
+    with accounts.open_source() as source, accounts.open_target() as target:
         mapped = map_accounts(source, target, options)
         report = verify(source, target, [mapping for mapping, _info in mapped.pairs])
     if args.json:

@@ -25,13 +25,11 @@ from urllib.parse import quote
 from mailmig_tui import secrets
 from mailmig_tui.engine.events import TransferEvent, TransferReport
 from mailmig_tui.engine.journal import Journal
-from mailmig_tui.engine.plan import CopyOptions, build_plan
-from mailmig_tui.engine.runner import run_transfer
+from mailmig_tui.engine.plan import CopyOptions
+from mailmig_tui.engine.session import Accounts, CopySession
 from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.errors import ConfigError, MailmigError, PasswordUnavailable, UsageError
 from mailmig_tui.model import AccountSpec
-from mailmig_tui.stores.base import MailStore
-from mailmig_tui.stores.open import open_store
 
 OURS = ("source", "target")
 MICROSOFT = ("emailaddress", "username")
@@ -267,29 +265,10 @@ def _copy_user(
         ),
     }
 
-    def opener(spec: AccountSpec, role: str, readonly: bool) -> Callable[[], MailStore]:
-        return lambda: open_store(
-            spec, role=role, readonly=readonly, password=lambda _s, _r: words[role]
-        )
-
-    open_source = opener(source_spec, "source", True)
-    open_target = opener(target_spec, "target", False)
-    with (
-        open_store(
-            source_spec, role="source", readonly=True, password=lambda _s, _r: words["source"]
-        ) as source,
-        open_store(
-            target_spec, role="target", readonly=False, password=lambda _s, _r: words["target"]
-        ) as target,
-    ):
-        plan = build_plan(source_spec, target_spec, source, target, journal, options)
-        return run_transfer(
-            plan,
-            source=source,
-            target=target,
-            open_source=open_source,
-            open_target=open_target,
-            journal=journal,
+    accounts = Accounts(source_spec, target_spec, words["source"], words["target"])
+    with CopySession(accounts, journal) as session:
+        return session.run(
+            session.plan(options),
             cancel=cancel,
             on_event=lambda event: notify(result, event),
             settings=settings or TransferSettings(connections=2),

@@ -9,6 +9,7 @@ order within a folder. Events from the pool are serialised before they reach `on
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -26,6 +27,8 @@ from mailmig_tui.engine.plan import FolderWork, Plan
 from mailmig_tui.engine.transfer import Connector, EventSink, FolderCopier, TransferSettings
 from mailmig_tui.errors import ConnectError, MailmigError
 from mailmig_tui.stores.base import MailStore
+
+log = logging.getLogger(__name__)
 
 
 def run_transfer(
@@ -79,6 +82,14 @@ def run_transfer(
             except ConnectError as exc:  # reconnecting failed for good: stop the whole run
                 errors.append(exc.one_line())
                 abort.set()
+            except Exception as exc:
+                # A bug or an answer no store turned into our errors: one line for the
+                # operator (the traceback only in the debug log), and the run stops cleanly
+                # instead of a copy thread dying with a traceback on the terminal.
+                log.debug("internal error in %s", mapping.source, exc_info=True)
+                report.error = f"internal error: {type(exc).__name__}: {exc}"
+                errors.append(f"{report.error} (run again with --debug and report it)")
+                abort.set()
             finally:
                 reports[index] = report
                 emit(FolderDone(report))
@@ -97,8 +108,15 @@ def run_transfer(
         try:
             work(copier)
         finally:
-            if not first:
-                copier.close()
+            # The planning connections belong to the caller; anything else (this worker's
+            # own, or reconnected ones) is ours to close.
+            for mine, theirs in ((copier.source, source), (copier.target, target)):
+                if not first or mine is not theirs:
+                    mine.close()
+            else:  # the caller closes the planning pair; close what reconnecting opened
+                for now, planned in ((copier.source, source), (copier.target, target)):
+                    if now is not planned:
+                        now.close()
 
     started = time.monotonic()
     result = TransferReport()

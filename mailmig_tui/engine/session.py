@@ -1,0 +1,112 @@
+"""A copy between two accounts, from opening them to the report: what the CLI, the batch
+runner and the TUI all do, in one place.
+
+`Accounts` says how to open each side (the caller decides where passwords come from);
+`CopySession` opens both, plans, and runs the plan over the engine's connection pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+
+from mailmig_tui.engine.events import TransferReport
+from mailmig_tui.engine.journal import Journal
+from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan
+from mailmig_tui.engine.runner import run_transfer
+from mailmig_tui.engine.transfer import EventSink, TransferSettings
+from mailmig_tui.model import AccountSpec
+from mailmig_tui.stores.base import MailStore
+from mailmig_tui.stores.open import open_store
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Both sides of a copy and how to open a connection to each, any number of times."""
+
+    source: AccountSpec
+    target: AccountSpec
+    source_password: str = ""
+    target_password: str = ""
+    target_readonly: bool = False
+    """A dry run or a verify opens the target read-only."""
+    target_stand_in: AccountSpec | None = None
+    """Opened instead of the target (a dry run's empty Maildir for one not made yet)."""
+
+    def open_source(self) -> MailStore:
+        return open_store(
+            self.source,
+            role="source",
+            readonly=True,
+            password=lambda _spec, _role: self.source_password,
+        )
+
+    def open_target(self) -> MailStore:
+        return open_store(
+            self.target_stand_in or self.target,
+            role="target",
+            readonly=self.target_readonly,
+            password=lambda _spec, _role: self.target_password,
+        )
+
+
+class CopySession:
+    """Both accounts open; `plan()` then `run()`. Use as a context manager."""
+
+    def __init__(self, accounts: Accounts, journal: Journal | None) -> None:
+        self.accounts = accounts
+        self.journal = journal
+        self.source = accounts.open_source()
+        try:
+            self.target = accounts.open_target()
+        except BaseException:
+            self.source.close()
+            raise
+
+    def __enter__(self) -> CopySession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.source.close()
+        self.target.close()
+
+    def plan(self, options: CopyOptions) -> Plan:
+        return build_plan(
+            self.accounts.source,
+            self.accounts.target,
+            self.source,
+            self.target,
+            self.journal,
+            options,
+        )
+
+    def run(
+        self,
+        plan: Plan,
+        *,
+        cancel: threading.Event | None = None,
+        on_event: EventSink = lambda event: None,
+        settings: TransferSettings | None = None,
+    ) -> TransferReport:
+        if self.journal is None:
+            raise ValueError("a copy needs a journal")
+        return run_transfer(
+            plan,
+            source=self.source,
+            target=self.target,
+            open_source=self.accounts.open_source,
+            open_target=self.accounts.open_target,
+            journal=self.journal,
+            cancel=cancel,
+            on_event=on_event,
+            settings=settings,
+        )
