@@ -75,8 +75,13 @@ def seed_bulk(
         for message in messages:
             name = server.folder_name(message.folder)
             if name not in existing:
-                client.create_folder(name)
-                existing.add(name)
+                # Parents first, so every level is a real, subscribed folder.
+                for depth in range(1, len(message.folder) + 1):
+                    parent = server.folder_name(message.folder[:depth])
+                    if parent not in existing:
+                        client.create_folder(parent)
+                        client.subscribe_folder(parent)
+                        existing.add(parent)
             batches.setdefault(name, []).append(
                 {"msg": message.data, "flags": message.flags, "date": message.internaldate}
             )
