@@ -8,6 +8,7 @@ with --debug.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -75,15 +76,27 @@ def build_parser() -> argparse.ArgumentParser:
     coexist.add_argument("--out", metavar="DIR", help="write transport and relay_recipients")
     add_connection_options(coexist)
     coexist.set_defaults(run=_lazy("batch", "run_coexistence"))
+
+    tui = sub.add_parser("tui", help="browse SOURCE and TARGET side by side (the default)")
+    tui.add_argument("source", metavar="SOURCE", nargs="?")
+    tui.add_argument("target", metavar="TARGET", nargs="?")
+    add_connection_options(tui)
+    tui.set_defaults(run=_tui("main_tui"))
+    demo = sub.add_parser("demo", help="try the TUI on a generated mailbox, nothing to set up")
+    demo.add_argument("--keep", action="store_true", help="keep the demo Maildirs afterwards")
+    demo.set_defaults(run=_tui("run_demo"))
     return parser
+
+
+def _tui(name: str) -> Runner:
+    """Textual is imported only when the TUI runs: the headless commands stay light."""
+    return lambda args: int(getattr(importlib.import_module("mailmig_tui.tui.launch"), name)(args))
 
 
 def _lazy(module: str, name: str) -> Runner:
     """Import a command's module only when it runs, so `mailmig --help` stays instant."""
 
     def run(args: argparse.Namespace) -> int:
-        import importlib
-
         runner: Runner = getattr(importlib.import_module(f"mailmig_tui.commands.{module}"), name)
         return runner(args)
 
@@ -113,8 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed its one-line usage error
         return 0 if exc.code == 0 else 2
     if args.command is None:
-        parser.print_help()
-        return 2
+        args = parser.parse_args(["tui"])  # `mailmig` alone: the account chooser
     debug = bool(getattr(args, "debug", False))
     setup_logging(debug)
     try:

@@ -1,0 +1,1 @@
+"""The Textual user interface of mailmig: app, screens, widgets and their non-UI helpers."""

@@ -1,0 +1,160 @@
+"""The Textual application: global keys, themes, the first screen, and where failures go.
+
+Kept small on purpose. Screens and widgets do the work; every worker failure arrives here
+as a `WorkFailed` message and becomes a dialog (the operator must act: login, TLS, config)
+or a notification (the session goes on: connection lost, folder gone). Nothing a server or
+a message does ends the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from mailmig_tui.model import AccountSpec
+from mailmig_tui.tui.failures import describe_failure
+from mailmig_tui.tui.messages import KeyringUnavailable, WorkFailed
+from mailmig_tui.tui.session import AccountSession
+from mailmig_tui.tui.themes import CYCLE, THEMES
+
+
+class MailmigApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "mailmig"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "request_quit", "Quit", id="quit", tooltip="Quit (asks while a copy runs)"),
+        Binding(
+            "ctrl+q",
+            "request_quit",
+            "Quit",
+            show=False,
+            priority=True,
+            id="quit-now",
+            tooltip="Quit (asks while a copy runs)",
+        ),
+        Binding("question_mark,f1", "help", "Help", id="help", tooltip="Show every key"),
+        Binding(
+            "T",
+            "cycle_theme",
+            "Theme",
+            show=False,
+            id="theme",
+            tooltip="Switch theme: dark, light, terminal colours (best for 16 colours)",
+        ),
+    ]
+
+    transfer_running: bool = False
+    """Set by the transfer screen while a copy runs: quitting then asks first."""
+
+    def __init__(
+        self,
+        source: AccountSession | None = None,
+        target: AccountSession | None = None,
+        *,
+        keymap: Mapping[str, str] | None = None,
+        accounts: Mapping[str, AccountSpec] | None = None,
+        timeout: float = 30.0,
+        theme: str = "mailmig-dark",
+    ) -> None:
+        super().__init__()
+        self.source, self.target = source, target
+        self.accounts = dict(accounts or {})
+        self.timeout = timeout
+        self.keymap = dict(keymap or {})
+        for custom in THEMES:
+            self.register_theme(custom)
+        self.theme = theme
+        self.set_keymap(self.keymap)
+        self._keyring_explained = False
+        self.sessions: list[AccountSession] = []
+        """Every account connected in this run; the launcher logs them out at the end."""
+
+    def get_default_screen(self) -> Screen[None]:
+        from mailmig_tui.tui.screens.accounts import AccountsScreen
+        from mailmig_tui.tui.screens.main import MainScreen
+
+        if self.source is not None and self.target is not None:
+            return MainScreen(self.source, self.target)
+        return AccountsScreen(self.accounts, self.timeout, self.source, self.target)
+
+    def on_mount(self) -> None:
+        from mailmig_tui.tui.screens.help import HelpScreen
+
+        self.install_screen(HelpScreen(self.keymap), "help")
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        failure = describe_failure(message.error, message.where)
+        if failure.dialog:
+            from mailmig_tui.tui.screens.error import ErrorDialog
+
+            after = message.after
+            self.push_screen(
+                ErrorDialog(failure.title, failure.text),
+                (lambda _result: after()) if after else None,
+            )
+            return
+        self.notify(failure.text, title=failure.title, severity="error", timeout=10)
+        if message.after is not None:
+            message.after()
+
+    def on_keyring_unavailable(self, message: KeyringUnavailable) -> None:
+        if self._keyring_explained:
+            return
+        self._keyring_explained = True
+        self.notify(
+            f"The password is kept in memory for this session only: {message.reason}. "
+            "Set MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD to skip the question.",
+            title="Password not remembered",
+            timeout=12,
+        )
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_request_quit(self) -> None:
+        if not self.transfer_running:
+            self.exit(0)
+            return
+        from mailmig_tui.tui.screens.confirm import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        self.push_screen(
+            ConfirmDialog(
+                "A transfer is running",
+                "Quit anyway? Copied messages are kept; run again later to copy the rest.",
+                yes="Quit",
+                no="Keep running",
+            ),
+            answered,
+        )
+
+    def action_help(self) -> None:
+        if self.screen.id != "help" and not self.screen.is_modal:
+            self.push_screen("help")
+
+    def action_cycle_theme(self) -> None:
+        current = CYCLE.index(self.theme) if self.theme in CYCLE else -1
+        self.theme = CYCLE[(current + 1) % len(CYCLE)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Help", "Show every key (? or F1)", self.action_help)
+        yield SystemCommand(
+            "Theme", "Switch dark / light / terminal colours (T)", self.action_cycle_theme
+        )
+        yield SystemCommand("Quit", "Leave mailmig (q)", self.action_request_quit)
+        commands = getattr(screen, "palette_commands", None)
+        if callable(commands):
+            for title, help_text, callback in commands():
+                yield SystemCommand(title, help_text, callback)
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Theme"):
+                yield command
