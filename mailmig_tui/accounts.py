@@ -4,14 +4,20 @@ Forms (USER percent-encoded where it holds `@` or `:`):
   imaps://USER@HOST[:PORT]       TLS from the first byte, port 993
   imap://USER@HOST[:PORT]        STARTTLS, port 143; refused when the server lacks STARTTLS
   imap+plain://USER@HOST[:PORT]  no encryption: loopback only, or with --allow-plaintext
+  pop3s://USER@HOST[:PORT]       POP3 source over TLS, port 995
+  pop3://USER@HOST[:PORT]        POP3 source with STLS, port 110; refused without STLS
+  pop3+plain://USER@HOST[:PORT]  POP3 source without encryption (like imap+plain)
   maildir:///PATH                a local Maildir++ tree (read and write)
   mbox:///PATH                   a local mbox file or a directory of mbox files (read)
-Anything without `://` is the name of a saved account in the config file.
+Anything without `://` is the name of a saved account in the config file. A command account
+(IMAP over a command's stdin/stdout, e.g. `ssh oldhost /usr/lib/dovecot/imap`) comes from
+--source-command / --target-command or a saved account's `command` field.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
@@ -23,7 +29,18 @@ SCHEMES = {
     "imap": (Security.STARTTLS, 143),
     "imap+plain": (Security.PLAIN, 143),
 }
+"""IMAP URL schemes: (security, default port)."""
+POP3_SCHEMES = {
+    "pop3s": (Security.TLS, 995),
+    "pop3": (Security.STARTTLS, 110),
+    "pop3+plain": (Security.PLAIN, 110),
+}
+SCHEMES_BY_KIND = {"imap": SCHEMES, "pop3": POP3_SCHEMES}
 LOCAL_SCHEMES = ("maildir", "mbox")
+FORMS = (
+    "imaps://USER@HOST[:PORT], imap://…, imap+plain://…, pop3s://…, pop3://…, pop3+plain://…, "
+    "maildir:///PATH or mbox:///PATH"
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -35,13 +52,39 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def default_port(kind: str, security: Security) -> int:
+    return next(port for sec, port in SCHEMES_BY_KIND[kind].values() if sec is security)
+
+
+def needs_password(spec: AccountSpec) -> bool:
+    """Whether to ask for a password before connecting.
+
+    A command account usually starts a preauthenticated server (`* PREAUTH`); if its server
+    asks for a login after all, the password is asked for then.
+    """
+    return spec.kind in SCHEMES_BY_KIND
+
+
+def command_account(command: str, *, user: str = "", name: str = "") -> AccountSpec:
+    """An account reached by running `command` (split like a shell would, never run by one)."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(
+            f"cannot split the command {command!r}: {exc}", "check its quotes"
+        ) from None
+    if not argv:
+        raise UsageError("the account command is empty", "give the command that speaks IMAP")
+    # Normalised, so that re-typing it with other spacing or quoting is the same account.
+    return AccountSpec(kind="command", command=shlex.join(argv), user=user, name=name)
+
+
 def parse_account_url(text: str) -> AccountSpec:
     """Parse one account URL; raises UsageError with the form expected."""
-    forms = "imaps://USER@HOST[:PORT], imap://…, imap+plain://…, maildir:///PATH or mbox:///PATH"
     scheme, sep, rest = text.partition("://")
     scheme = scheme.lower()
     if not sep:
-        raise UsageError(f"not an account URL: {text!r}", f"use {forms} or a saved account name")
+        raise UsageError(f"not an account URL: {text!r}", f"use {FORMS} or a saved account name")
     if scheme in LOCAL_SCHEMES:
         path = unquote(rest)
         if not path.startswith("/"):
@@ -49,8 +92,10 @@ def parse_account_url(text: str) -> AccountSpec:
                 f"{scheme} URL needs an absolute path: {text!r}", f"write {scheme}:///full/path"
             )
         return AccountSpec(kind=scheme, path=path)
-    if scheme not in SCHEMES:
-        raise UsageError(f"unknown account URL scheme {scheme!r} in {text!r}", f"use {forms}")
+    kind = "pop3" if scheme in POP3_SCHEMES else "imap"
+    schemes = SCHEMES_BY_KIND[kind]
+    if scheme not in schemes:
+        raise UsageError(f"unknown account URL scheme {scheme!r} in {text!r}", f"use {FORMS}")
     parts = urlsplit(text)
     if parts.password is not None:
         raise UsageError(
@@ -64,19 +109,17 @@ def parse_account_url(text: str) -> AccountSpec:
     if not host:
         raise UsageError(f"the account URL has no host: {text!r}", f"write {scheme}://USER@HOST")
     if parts.path not in ("", "/"):
-        raise UsageError(f"unexpected path in account URL: {text!r}", f"use {forms}")
+        raise UsageError(f"unexpected path in account URL: {text!r}", f"use {FORMS}")
     try:
         port = parts.port
     except ValueError:
         raise UsageError(
             f"bad port in account URL: {text!r}", "the port is a number from 1 to 65535"
         ) from None
-    security, default_port = SCHEMES[scheme]
+    security, default = schemes[scheme]
     if port == 0:
         raise UsageError(f"bad port in account URL: {text!r}", "the port is a number 1-65535")
-    return AccountSpec(
-        kind="imap", user=user, host=host, port=port or default_port, security=security
-    )
+    return AccountSpec(kind=kind, user=user, host=host, port=port or default, security=security)
 
 
 def apply_options(
@@ -95,11 +138,16 @@ def apply_options(
         allow_plaintext=allow_plaintext or spec.allow_plaintext,
         timeout=timeout if timeout is not None else spec.timeout,
     )
-    plaintext = spec.kind == "imap" and spec.security is Security.PLAIN
+    plaintext = spec.kind in SCHEMES_BY_KIND and spec.security is Security.PLAIN
     if plaintext and not (spec.allow_plaintext or is_loopback(spec.host)):
+        secure = (
+            "pop3s:// or pop3:// (STLS)"
+            if spec.kind == "pop3"
+            else "imaps:// or imap:// (STARTTLS)"
+        )
         raise UsageError(
             f"refusing to send a password unencrypted to {spec.host}",
-            "use imaps:// or imap:// (STARTTLS), or pass --allow-plaintext if you must",
+            f"use {secure}, or pass --allow-plaintext if you must",
         )
     if spec.tls.ca_file:
         try:
@@ -117,8 +165,11 @@ def to_url(spec: AccountSpec) -> str:
     """The URL form of a spec, for display and for the TUI's account list."""
     if spec.is_local:
         return f"{spec.kind}://{spec.path}"
-    scheme = {v[0]: k for k, v in SCHEMES.items()}[spec.security]
+    if spec.kind == "command":
+        return spec.display  # not a URL: shown only, never parsed back
+    schemes = SCHEMES_BY_KIND[spec.kind]
+    scheme = {v[0]: k for k, v in schemes.items()}[spec.security]
     user = spec.user.replace("%", "%25").replace("@", "%40").replace(":", "%3A")
-    default = SCHEMES[scheme][1]
+    default = schemes[scheme][1]
     port = "" if spec.port == default else f":{spec.port}"
     return f"{scheme}://{user}@{spec.host}{port}"

@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mailmig",
         description="Move one user's mailbox from one mail server to another.",
         epilog="Accounts: imaps://USER@HOST[:PORT], imap://USER@HOST (STARTTLS), "
-        "imap+plain://USER@HOST (loopback), maildir:///PATH, mbox:///PATH, or a saved name. "
+        "imap+plain://USER@HOST (loopback), pop3s://, pop3:// (STLS), pop3+plain:// "
+        "(sources only), maildir:///PATH, mbox:///PATH, a saved name, or "
+        "--source-command/--target-command COMMAND in place of one (IMAP over a command such "
+        "as ssh). "
         "Passwords: MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD, the keyring, or a prompt.",
     )
     parser.add_argument("--version", action="version", version=f"mailmig {__version__}")

@@ -10,6 +10,15 @@ security = "tls"                   # tls | starttls | plain
 user = "alice@example.com"
 ca_file = "/etc/ssl/our-ca.pem"    # optional
 
+[accounts.old-pop]
+protocol = "pop3"                  # imap (the default) or pop3 (a source only)
+host = "pop.example.com"           # port 995 with tls, 110 with starttls (STLS) or plain
+user = "alice"
+
+[accounts.old-over-ssh]            # IMAP over a command's stdin/stdout, started without a shell
+command = "ssh oldhost /usr/lib/dovecot/imap"
+user = "alice"                     # only if that server asks for a login (no PREAUTH)
+
 [accounts.old-maildir]
 maildir = "/home/alice/Maildir"    # or mbox = "/var/mail/alice"
 
@@ -28,8 +37,8 @@ from typing import Any
 import tomli_w
 
 from mailmig_tui import paths
-from mailmig_tui.accounts import SCHEMES
-from mailmig_tui.errors import ConfigError
+from mailmig_tui.accounts import SCHEMES_BY_KIND, command_account, default_port
+from mailmig_tui.errors import ConfigError, UsageError
 from mailmig_tui.model import AccountSpec, Security, TlsOptions
 
 SECRET_KEYS = ("password", "pass", "passwd", "secret")
@@ -89,17 +98,27 @@ def _account(path: Path, name: str, table: Any) -> AccountSpec:
     for kind in ("maildir", "mbox"):
         if kind in table:
             return AccountSpec(kind=kind, path=str(table[kind]), name=name)
+    if "command" in table:
+        try:
+            return command_account(
+                str(table["command"]), user=str(table.get("user", "")), name=name
+            )
+        except UsageError as exc:
+            raise ConfigError(f"{where}: {exc.message}", exc.hint) from None
+    protocol = str(table.get("protocol", "imap")).lower()
+    if protocol not in SCHEMES_BY_KIND:
+        raise ConfigError(f"{where}: unknown protocol {protocol!r}", "protocol is imap or pop3")
     try:
         security = Security(str(table.get("security", "tls")).lower())
         host, user = str(table["host"]), str(table["user"])
-        port = int(table.get("port") or _default_port(security))
+        port = int(table.get("port") or default_port(protocol, security))
     except KeyError as exc:
         raise ConfigError(f"{where} lacks {exc.args[0]!r}", "give host and user") from None
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}", "security is tls, starttls or plain") from None
     ca_file = table.get("ca_file")
     return AccountSpec(
-        kind="imap",
+        kind=protocol,
         user=user,
         host=host,
         port=port,
@@ -109,14 +128,12 @@ def _account(path: Path, name: str, table: Any) -> AccountSpec:
     )
 
 
-def _default_port(security: Security) -> int:
-    return next(port for sec, port in SCHEMES.values() if sec is security)
-
-
 def account_table(spec: AccountSpec) -> dict[str, Any]:
     """The TOML table that saves `spec` (without any secret)."""
     if spec.is_local:
         return {spec.kind: spec.path}
+    if spec.kind == "command":
+        return {"command": spec.command} | ({"user": spec.user} if spec.user else {})
     table: dict[str, Any] = {
         "host": spec.host,
         "port": spec.port,
@@ -125,6 +142,8 @@ def account_table(spec: AccountSpec) -> dict[str, Any]:
     }
     if spec.tls.ca_file:
         table["ca_file"] = spec.tls.ca_file
+    if spec.kind != "imap":
+        table["protocol"] = spec.kind
     return table
 
 

@@ -27,27 +27,112 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--allow-plaintext",
         action="store_true",
-        help="allow imap+plain:// to a host that is not loopback",
+        help="allow imap+plain:// and pop3+plain:// to a host that is not loopback",
     )
     group.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="socket connect/read timeout (30)"
     )
     group.add_argument("--json", action="store_true", help="print JSON instead of text")
     group.add_argument("--debug", action="store_true", help="debug log and tracebacks on stderr")
-
-
-def resolve_account(text: str, args: argparse.Namespace, config: Config) -> AccountSpec:
-    """A URL or a saved account name, combined with the command-line options."""
-    if "://" in text:
-        spec = accounts.parse_account_url(text)
-    elif text in config.accounts:
-        spec = config.accounts[text]
-    else:
-        known = ", ".join(sorted(config.accounts)) or "none saved yet"
-        raise UsageError(
-            f"unknown saved account {text!r}",
-            f"use an account URL such as imaps://user@host, or one of: {known}",
+    roles = set(_account_positionals(parser).values())
+    if "source" in roles:
+        group.add_argument(
+            "--source-command",
+            metavar="COMMAND",
+            help="reach the source by running COMMAND and speaking IMAP over its stdin/stdout, "
+            'e.g. "ssh oldhost /usr/lib/dovecot/imap"; it takes the place of '
+            + ("SOURCE" if "target" in roles else "ACCOUNT"),
         )
+    if "target" in roles:
+        group.add_argument(
+            "--target-command",
+            metavar="COMMAND",
+            help="the same for the target; it takes the place of TARGET",
+        )
+
+
+ACCOUNT_ARGUMENTS = {"account": "source", "source": "source", "target": "target"}
+"""Positional argument (dest) -> the role of the account it names."""
+
+
+def _account_positionals(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """The subcommand's account arguments (dest -> role), made optional.
+
+    A --source-command / --target-command takes an account argument's place, so they are
+    optional here; cli.py could declare them with nargs="?" itself.
+    """
+    found = {}
+    for action in parser._actions:
+        if not action.option_strings and action.dest in ACCOUNT_ARGUMENTS:
+            action.nargs, action.required = "?", False
+            found[action.dest] = ACCOUNT_ARGUMENTS[action.dest]
+    return found
+
+
+def account_arguments(args: argparse.Namespace) -> dict[str, str | None]:
+    """The account argument for each role ("source", "target") not given by a command.
+
+    Arguments fill the roles in order, so `copy --source-command CMD TARGET` works although
+    argparse put TARGET into `args.source`.
+    """
+    given = [text for dest in ACCOUNT_ARGUMENTS if (text := getattr(args, dest, None)) is not None]
+    roles = ("source", "target") if hasattr(args, "target") else ("source",)
+    texts: dict[str, str | None] = {}
+    for role in roles:
+        if getattr(args, f"{role}_command", None) is None:
+            texts[role] = given.pop(0) if given else None
+    if given:
+        raise UsageError(
+            f"one account argument too many: {given[0]!r}",
+            "--source-command takes the place of the SOURCE (or ACCOUNT) argument, "
+            "--target-command that of TARGET",
+        )
+    return texts
+
+
+def resolve_role(args: argparse.Namespace, role: str, config: Config) -> AccountSpec:
+    """The account acting as `role`: its --ROLE-command, or its argument."""
+    text = account_arguments(args).get(role)  # first: refuses an argument too many
+    command = getattr(args, f"{role}_command", None)
+    if command is not None:
+        return _with_options(accounts.command_account(command), args, config)
+    if text is None:
+        if hasattr(args, "folder"):  # `ls ACCOUNT` without FOLDER: argparse took it as FOLDER
+            raise UsageError("ls needs ACCOUNT and FOLDER", "or --source-command COMMAND FOLDER")
+        name = "ACCOUNT" if hasattr(args, "account") else role.upper()
+        raise UsageError(f"no {role} account given", f"give {name} or --{role}-command COMMAND")
+    return _with_options(_lookup(text, config), args, config)
+
+
+def resolve_account(text: str | None, args: argparse.Namespace, config: Config) -> AccountSpec:
+    """A URL or a saved account name, combined with the command-line options.
+
+    Knows no roles, so it refuses to guess when a --source-command or --target-command is
+    given: use `resolve_role` there.
+    """
+    if any(getattr(args, f"{role}_command", None) for role in ("source", "target")):
+        raise UsageError(
+            "--source-command / --target-command do not work with this command yet",
+            "save the account with a `command` field in config.toml and use its name",
+        )
+    if text is None:
+        raise UsageError("an account argument is missing", "give SOURCE and TARGET")
+    return _with_options(_lookup(text, config), args, config)
+
+
+def _lookup(text: str, config: Config) -> AccountSpec:
+    if "://" in text:
+        return accounts.parse_account_url(text)
+    if text in config.accounts:
+        return config.accounts[text]
+    known = ", ".join(sorted(config.accounts)) or "none saved yet"
+    raise UsageError(
+        f"unknown saved account {text!r}",
+        f"use an account URL such as imaps://user@host, or one of: {known}",
+    )
+
+
+def _with_options(spec: AccountSpec, args: argparse.Namespace, config: Config) -> AccountSpec:
     if args.insecure:
         print(
             f"mailmig: warning: TLS certificates of {spec.display} are NOT verified (--insecure)",
@@ -63,10 +148,14 @@ def resolve_account(text: str, args: argparse.Namespace, config: Config) -> Acco
 
 
 def open_account(
-    text: str, args: argparse.Namespace, *, role: str, readonly: bool
+    text: str | None, args: argparse.Namespace, *, role: str, readonly: bool
 ) -> tuple[AccountSpec, MailStore]:
-    config = load_config()
-    spec = resolve_account(text, args, config)
+    """Open the account acting as `role`.
+
+    `text` is the account argument as the caller read it; which argument belongs to which
+    role is settled from `args`, where a --ROLE-command may have taken an argument's place.
+    """
+    spec = resolve_role(args, role, load_config())
     return spec, open_store(spec, role=role, readonly=readonly)
 
 

@@ -13,7 +13,8 @@ from contextlib import ExitStack
 from dataclasses import replace
 
 from mailmig_tui import presets, secrets
-from mailmig_tui.commands.common import human_size, print_json, resolve_account, table
+from mailmig_tui.accounts import needs_password
+from mailmig_tui.commands.common import human_size, print_json, resolve_role, table
 from mailmig_tui.commands.progress import ProgressDisplay
 from mailmig_tui.config import load_config
 from mailmig_tui.engine.journal import Journal, default_path
@@ -95,10 +96,12 @@ def _options(args: argparse.Namespace) -> CopyOptions:
 def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool) -> Accounts:
     """Resolve both accounts and get both passwords up front (prompts before any work)."""
     config = load_config()
-    source = resolve_account(args.source, args, config)
-    target = resolve_account(args.target, args, config)
-    if copying and target.kind == "mbox":
-        raise UsageError("an mbox account can only be a source", "copy into maildir:// or IMAP")
+    source = resolve_role(args, "source", config)
+    target = resolve_role(args, "target", config)
+    if copying and target.kind in ("mbox", "pop3"):
+        raise UsageError(
+            f"an {target.kind} account can only be a source", "copy into maildir:// or IMAP"
+        )
     stand_in = None
     if target_readonly and target.kind == "maildir" and not os.path.exists(target.path):
         # A dry run into a Maildir the copy would create: plan against an empty stand-in,
@@ -111,8 +114,8 @@ def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool)
     return Accounts(
         source,
         target,
-        secrets.get_password(source, "source") if source.kind == "imap" else "",
-        secrets.get_password(target, "target") if target.kind == "imap" else "",
+        secrets.get_password(source, "source") if needs_password(source) else "",
+        secrets.get_password(target, "target") if needs_password(target) else "",
         target_readonly=target_readonly,
         target_stand_in=stand_in,
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from mailmig_tui import secrets
+from mailmig_tui.accounts import needs_password
 from mailmig_tui.engine.events import TransferEvent, TransferReport
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions
@@ -244,7 +245,7 @@ def _copy_user(
     source_spec, target_spec = resolve(user.source), resolve(user.target)
     words = {
         "source": ""
-        if source_spec.is_local
+        if not needs_password(source_spec)
         else _password(
             source_spec,
             "source",
@@ -254,7 +255,7 @@ def _copy_user(
             user.source,
         ),
         "target": ""
-        if target_spec.is_local
+        if not needs_password(target_spec)
         else _password(
             target_spec,
             "target",

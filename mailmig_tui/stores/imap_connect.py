@@ -1,7 +1,8 @@
-"""Connecting to an IMAP server: TLS, STARTTLS, login, and what every failure means.
+"""Connecting to a mail server: TLS, STARTTLS, login, and what every failure means.
 
 Socket, TLS and IMAP exceptions from imapclient become our one-line errors here, so that an
 operator reads "the TLS certificate of mail:993 is not trusted (…)" and what to do about it.
+The POP3 store and IMAP over a command reuse the TLS context and the error mapping.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import imaplib
 import logging
 import socket
 import ssl
+from collections.abc import Iterator
 
 import imapclient
 import imapclient.exceptions
@@ -25,6 +27,11 @@ from mailmig_tui.errors import (
 )
 from mailmig_tui.model import AccountSpec, Security
 
+_PORTS = {
+    "imap": ("IMAP", "imaps:// is 993, imap:// with STARTTLS is 143"),
+    "pop3": ("POP3", "pop3s:// is 995, pop3:// with STLS is 110"),
+}
+
 
 def tls_context(spec: AccountSpec) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=None)
@@ -38,7 +45,8 @@ def tls_context(spec: AccountSpec) -> ssl.SSLContext:
 
 def connect_error(spec: AccountSpec, exc: BaseException) -> MailmigError:
     """Turn a socket/TLS/IMAP exception from connecting into a one-line error."""
-    where = f"{spec.host}:{spec.port}"
+    where = f"{spec.host}:{spec.port}" if spec.port else spec.host
+    protocol, ports = _PORTS.get(spec.kind, _PORTS["imap"])
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or str(exc)
         if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
@@ -51,24 +59,66 @@ def connect_error(spec: AccountSpec, exc: BaseException) -> MailmigError:
     if isinstance(exc, ssl.SSLError):
         return TLSError(
             f"TLS handshake with {where} failed ({exc.reason or exc})",
-            "check that the port speaks TLS (imaps:// is 993, imap:// with STARTTLS is 143)",
+            f"check that the port speaks TLS ({ports})",
         )
     if isinstance(exc, socket.gaierror):
         return ConnectError(f"unknown host {spec.host}", "check the host name in the account")
     if isinstance(exc, ConnectionRefusedError):
         return ConnectError(
-            f"connection refused by {where}", "check the port and that the IMAP server runs"
+            f"connection refused by {where}", f"check the port and that the {protocol} server runs"
         )
     if isinstance(exc, socket.timeout | TimeoutError):
         return TimeoutError_(f"no answer from {where} within {spec.timeout:g} s")
-    if isinstance(exc, imaplib.IMAP4.abort | imapclient.exceptions.IMAPClientAbortError):
+    closed = imaplib.IMAP4.abort | imapclient.exceptions.IMAPClientAbortError | EOFError
+    if isinstance(exc, closed):
         return ConnectError(
             f"{where} closed the connection ({exc})",
-            "check that the port speaks IMAP and the server accepts us",
+            f"check that the port speaks {protocol} and the server accepts us",
         )
     if isinstance(exc, OSError):
         return ConnectError(f"cannot reach {where}: {exc.strerror or exc}", "check the network")
     return ProtocolError(f"{where}: {exc}", "run with --debug and report it")
+
+
+def starttls_missing(spec: AccountSpec, command: str = "STARTTLS") -> TLSError:
+    scheme = "pop3s:// (port 995)" if spec.kind == "pop3" else "imaps:// (port 993)"
+    return TLSError(
+        f"{spec.host}:{spec.port} does not offer {command}",
+        f"use {scheme}; we never fall back to plaintext",
+    )
+
+
+def login_refused(spec: AccountSpec, text: str) -> AuthError:
+    return AuthError(
+        f"{spec.host} refused the login for {spec.user}" + (f": {text}" if text else "")
+    )
+
+
+@contextlib.contextmanager
+def shut_on_error(client: imapclient.IMAPClient, spec: AccountSpec) -> Iterator[None]:
+    """Close `client` when the block fails, turning the failure into one of our errors."""
+    try:
+        yield
+    except MailmigError:
+        shutdown(client)
+        raise
+    except imapclient.exceptions.LoginError as exc:
+        shutdown(client)
+        raise login_refused(spec, server_text(exc)) from None
+    except Exception as exc:
+        shutdown(client)
+        raise connect_error(spec, exc) from None
+
+
+def ready(client: imapclient.IMAPClient) -> imapclient.IMAPClient:
+    """Settings every logged-in connection of ours needs."""
+    # Timezone-aware INTERNALDATEs: naive local times would shift dates on the target.
+    client.normalise_times = False
+    if not logging.getLogger("imapclient").isEnabledFor(logging.DEBUG):
+        # imapclient sets imaplib's debug level to 5, which formats a repr of every response,
+        # message bodies included, before the logger discards it: most of our CPU time.
+        client._imap.debug = 0
+    return client
 
 
 def open_client(spec: AccountSpec, password: str) -> imapclient.IMAPClient:
@@ -84,34 +134,13 @@ def open_client(spec: AccountSpec, password: str) -> imapclient.IMAPClient:
         )
     except Exception as exc:
         raise connect_error(spec, exc) from None
-    try:
+    with shut_on_error(client, spec):
         if spec.security is Security.STARTTLS:
             if b"STARTTLS" not in client.capabilities():
-                raise TLSError(
-                    f"{spec.host}:{spec.port} does not offer STARTTLS",
-                    "use imaps:// (port 993); we never fall back to plaintext",
-                )
+                raise starttls_missing(spec)
             client.starttls(tls_context(spec))
         client.login(spec.user, password)
-    except MailmigError:
-        shutdown(client)
-        raise
-    except imapclient.exceptions.LoginError as exc:
-        shutdown(client)
-        raise AuthError(
-            f"{spec.host} refused the login for {spec.user}"
-            + (f": {server_text(exc)}" if server_text(exc) else ""),
-        ) from None
-    except Exception as exc:
-        shutdown(client)
-        raise connect_error(spec, exc) from None
-    # Timezone-aware INTERNALDATEs: naive local times would shift dates on the target.
-    client.normalise_times = False
-    if not logging.getLogger("imapclient").isEnabledFor(logging.DEBUG):
-        # imapclient sets imaplib's debug level to 5, which formats a repr of every response,
-        # message bodies included, before the logger discards it: most of our CPU time.
-        client._imap.debug = 0
-    return client
+    return ready(client)
 
 
 def server_text(exc: BaseException) -> str:

@@ -23,7 +23,19 @@ def open_store(
     readonly: bool,
     password: PasswordSource = default_password,
 ) -> MailStore:
-    """Connect (or open files) and return a ready store; raises our one-line errors."""
+    """Connect (or open files) and return a ready store; raises our one-line errors.
+
+    The password is asked for only when a login needs it: after connecting for POP3, and
+    for a command account only when its server does not greet preauthenticated.
+    """
+
+    def secret() -> str:
+        # "" means the caller had none ready (copy gathers them up front only for accounts
+        # that surely need one): ask the usual sources now.
+        value = password(spec, role) or secrets.get_password(spec, role)
+        secrets.redact(value)
+        return value
+
     if spec.kind == "maildir":
         from mailmig_tui.stores.maildir import MaildirStore
 
@@ -32,8 +44,14 @@ def open_store(
         from mailmig_tui.stores.mbox import MboxStore
 
         return MboxStore(spec.path, readonly=readonly)
+    if spec.kind == "pop3":
+        from mailmig_tui.stores.pop3 import connect_pop3
+
+        return connect_pop3(spec, secret, readonly=readonly)
+    if spec.kind == "command":
+        from mailmig_tui.stores.imap_command import connect_command
+
+        return connect_command(spec, secret, readonly=readonly)
     from mailmig_tui.stores.imap import connect_imap
 
-    secret = password(spec, role)
-    secrets.redact(secret)
-    return connect_imap(spec, secret, readonly=readonly)
+    return connect_imap(spec, secret(), readonly=readonly)
