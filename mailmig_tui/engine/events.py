@@ -170,6 +170,17 @@ class Reconnecting:
 
 
 @dataclass(frozen=True)
+class ServerBusy:
+    """The server asked us to slow down (throttling): the engine waits `delay` seconds, then
+    sends the same messages again. Not a lost connection: nothing needs reconnecting."""
+
+    side: str
+    attempt: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class Finished:
     report: TransferReport
 
@@ -181,5 +192,6 @@ TransferEvent = (
     | MessageFailed
     | FolderDone
     | Reconnecting
+    | ServerBusy
     | Finished
 )

@@ -36,6 +36,10 @@ def probe_of(message: Message) -> HeaderProbe:
     head, _sep, _body = message.data.partition(b"\r\n\r\n")
     if len(head) == len(message.data):  # bare-LF message, or no body at all
         head = message.data.partition(b"\n\n")[0]
+    if message.data.startswith((b"\r\n", b"\n")):
+        # An empty first line ends an empty header block: what follows is body, even where
+        # it looks like "Subject: ..." (servers answer no header fields for it).
+        head = b""
     return HeaderProbe(message.uid, len(message.data), message.internaldate, head, message.flags)
 
 

@@ -35,6 +35,9 @@ class CopyOptions:
     overrides: Mapping[str, str] = field(default_factory=dict)
     max_size: int | None = None
     dry_run: bool = False
+    only_uids: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    """Source folder -> the UIDs to copy from it (the TUI's marked messages); folders not
+    named here are copied whole."""
     source_preset: str = "auto"
     target_preset: str = "auto"
     """"auto" (recognise Exchange/Gmail), "none", or a preset name (see presets.py)."""
@@ -48,6 +51,8 @@ class FolderWork:
     source: FolderInfo
     target_exists: bool
     key: FolderKey
+    only: frozenset[int] | None = None
+    """Copy only these source UIDs (marked messages); None means the whole folder."""
     to_copy: list[HeaderProbe] = field(default_factory=list)
     too_large: list[HeaderProbe] = field(default_factory=list)
     present: int = 0
@@ -160,6 +165,7 @@ def build_plan(
             and target_folders[mapping.target].selectable,
             limit=limit,
             claimed=claimed[mapping.target],
+            only=options.only_uids.get(mapping.source),
         )
         for mapping, info in mapped.pairs
     ]
@@ -194,6 +200,7 @@ def analyse_folder(
     target_exists: bool,
     limit: int | None,
     claimed: set[int],
+    only: frozenset[int] | None = None,
 ) -> FolderWork:
     """Decide per source message: done, present on the target, too large, or to copy."""
     status = source.folder_status(mapping.source)
@@ -204,8 +211,8 @@ def analyse_folder(
         target_spec.identity,
         mapping.target,
     )
-    work = FolderWork(mapping, status, target_exists, key)
-    source_uids = source.uids(mapping.source)
+    work = FolderWork(mapping, status, target_exists, key, only)
+    source_uids = [u for u in source.uids(mapping.source) if only is None or u in only]
     target_uids: set[int] = set()
     target_validity = 0
     if target_exists:

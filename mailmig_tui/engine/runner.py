@@ -113,10 +113,6 @@ def run_transfer(
             for mine, theirs in ((copier.source, source), (copier.target, target)):
                 if not first or mine is not theirs:
                     mine.close()
-            else:  # the caller closes the planning pair; close what reconnecting opened
-                for now, planned in ((copier.source, source), (copier.target, target)):
-                    if now is not planned:
-                        now.close()
 
     started = time.monotonic()
     result = TransferReport()

@@ -22,6 +22,7 @@ from mailmig_tui.engine.events import (
     MessageRef,
     MessageSkipped,
     Reconnecting,
+    ServerBusy,
     TransferEvent,
 )
 from mailmig_tui.engine.identity import identity_of, probe_of
@@ -35,8 +36,12 @@ from mailmig_tui.errors import (
     QuotaExceeded,
 )
 from mailmig_tui.headers import decode_words, message_id, split_header_block
-from mailmig_tui.model import Message
+from mailmig_tui.model import AppendResult, Message
 from mailmig_tui.stores.base import HeaderProbe, MailStore
+
+# The IMAP store's "slow down" answers (TODO: move both classes to mailmig_tui.errors, so the
+# engine need not know the IMAP module; they live there only for now).
+from mailmig_tui.stores.imap_append import ServerThrottled, Throttled
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,11 @@ class TransferSettings:
     """Reconnect attempts per folder without progress before the run gives up."""
     backoff: float = 1.0
     max_backoff: float = 30.0
+    throttle_retries: int = 5
+    """Times one batch is sent again after the target asked to slow down, before its
+    messages are reported as failed (a re-run copies them)."""
+    sleep: Callable[[float], None] | None = None
+    """Test hook: called to wait instead of waiting on the cancel event (a fake clock)."""
 
 
 def allowed_flags(flags: Sequence[str], permanent: frozenset[str] | None) -> tuple[str, ...]:
@@ -131,23 +141,38 @@ class FolderCopier:
         report.already_present = work.present
         counted: set[int] = set()
         attempts = 0
+        lost: ConnectError | None = None
         while True:
             progress = len(counted)
             try:
+                if lost is not None:
+                    # Inside the try: a reconnect that fails too (connection refused, cut
+                    # again, the folder deleted meanwhile) is one more attempt or a folder
+                    # error, never an exception escaping past the other handlers.
+                    work = self._reconnect(work, report, counted, attempts, lost)
                 self._copy(work, report, counted)
                 return report
             except ConnectError as exc:
+                if self.cancel.is_set():
+                    return report
                 attempts = 1 if len(counted) > progress else attempts + 1
                 if attempts > self.settings.max_reconnects:
                     report.error = exc.one_line()
                     raise
-                work = self._reconnect(work, report, counted, attempts, exc)
+                lost = exc
             except (FolderMissing, QuotaExceeded) as exc:
                 report.error = exc.one_line()
                 return report
             except MailmigError as exc:  # e.g. the target refused to create the folder
                 report.error = exc.one_line()
                 return report
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait; True when the run was cancelled meanwhile (the caller stops at once)."""
+        if self.settings.sleep is not None:
+            self.settings.sleep(seconds)
+            return self.cancel.is_set()
+        return self.cancel.wait(seconds)
 
     def _reconnect(
         self,
@@ -158,9 +183,11 @@ class FolderCopier:
         exc: ConnectError,
     ) -> FolderWork:
         delay = min(self.settings.backoff * 2 ** (attempt - 1), self.settings.max_backoff)
+        if isinstance(exc, ServerThrottled):  # the server said how long: never less
+            delay = max(delay, exc.delay)
         self.emit(Reconnecting("source and target", attempt, delay, exc.one_line()))
         log.warning("reconnecting in %.1f s after: %s", delay, exc.one_line())
-        if self.cancel.wait(delay):
+        if self._pause(delay):
             raise exc
         for store in (self.source, self.target):
             store.close()
@@ -177,12 +204,20 @@ class FolderCopier:
             target_exists=True,
             limit=self.plan.size_limit,
             claimed=set(),
+            only=work.only,
         )
         # An APPEND whose answer was lost is now found on the target: that copy was ours.
+        planned = {p.uid: p for p in work.to_copy}
         for entry in fresh.newly_matched:
-            if entry.uid not in counted and any(p.uid == entry.uid for p in work.to_copy):
+            if entry.uid not in counted and entry.uid in planned:
                 counted.add(entry.uid)
                 report.copied += 1
+                report.bytes += planned[entry.uid].size
+                self.emit(
+                    MessageCopied(
+                        MessageRef(work.mapping.source, entry.uid, planned[entry.uid].size)
+                    )
+                )
         return fresh
 
     def _copy(self, work: FolderWork, report: FolderReport, counted: set[int]) -> None:
@@ -275,10 +310,12 @@ class FolderCopier:
         """Append a batch in one go, then journal it in one commit."""
         mapping = work.mapping
         outgoing = [replace(m, flags=allowed_flags(m.flags, permanent)) for m in messages]
-        results = self.target.append(mapping.target, outgoing)
+        results = self._append_retrying(mapping.target, outgoing)
         entries: list[JournalEntry] = []
         over_quota: QuotaExceeded | None = None
         for message, result in zip(messages, results, strict=True):
+            if isinstance(result.error, Throttled) and self.cancel.is_set():
+                continue  # never sent for good: neither copied nor failed; a re-run sends it
             counted.add(message.uid)
             probe = probes[message.uid]
             if not probe.headers:  # planned by size only: take the identity from the message
@@ -302,6 +339,35 @@ class FolderCopier:
         self.journal.record(work.key, entries)
         if over_quota is not None:
             raise over_quota  # the target is full: stop this folder, keep what was copied
+
+    def _append_retrying(self, folder: str, outgoing: Sequence[Message]) -> list[AppendResult]:
+        """Append; messages the target throttled are sent again, in order, after its wait.
+
+        Bounded by `throttle_retries`; what is still throttled then comes back as such.
+        """
+        results: list[AppendResult] = [AppendResult(None)] * len(outgoing)
+        pending = list(range(len(outgoing)))
+        for attempt in range(1, self.settings.throttle_retries + 2):
+            answers = self.target.append(folder, [outgoing[i] for i in pending])
+            throttled: list[Throttled] = []
+            retry: list[int] = []
+            for index, answer in zip(pending, answers, strict=True):
+                results[index] = answer
+                if isinstance(answer.error, Throttled):
+                    retry.append(index)
+                    throttled.append(answer.error)
+            if not retry or attempt > self.settings.throttle_retries:
+                break
+            suggested = max(t.delay for t in throttled)
+            delay = suggested or min(
+                self.settings.backoff * 2 ** (attempt - 1), self.settings.max_backoff
+            )
+            self.emit(ServerBusy("target", attempt, delay, throttled[0].message))
+            log.warning("the target asked to slow down: waiting %.1f s", delay)
+            if self._pause(delay):
+                break
+            pending = retry
+        return results
 
     def _target_validity(self, folder: str) -> int:
         if folder not in self._validity:

@@ -182,6 +182,12 @@ class ImapStore(MailStore):
             if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
                 raise
             self._selected = None
+            delay = imap_append.throttle_delay(server_text(exc))
+            if delay is not None:  # "slow down", not "no such folder": wait and reconnect
+                raise imap_append.ServerThrottled(
+                    f"{self.spec.host} asked to slow down during SELECT: {server_text(exc)}",
+                    delay,
+                ) from None
             raise FolderMissing(
                 f"cannot open folder {folder!r} on {self.spec.display}: {server_text(exc)}"
             ) from None
@@ -352,8 +358,7 @@ class ImapStore(MailStore):
                     results += [AppendResult(None, error=error)] * (len(messages) - len(results))
                     break
             return results
-        wire = self.client._normalise_folder(folder)  # mUTF-7, quoted
-        wire = wire if isinstance(wire, bytes) else str(wire).encode("ascii")
+        wire = self._wire_name(folder)
         host, imap = self.spec.host, self.client._imap
         if "MULTIAPPEND" in caps and len(messages) > 1:
             typ, text = self._call("APPEND", imap_append.append_multi, imap, wire, messages)
@@ -367,24 +372,29 @@ class ImapStore(MailStore):
         answers = self._call("APPEND", imap_append.append_pipelined, imap, wire, messages)
         return imap_append.results(host, folder, answers)
 
+    def _wire_name(self, folder: str) -> bytes:
+        wire = self.client._normalise_folder(folder)  # mUTF-7, quoted
+        return wire if isinstance(wire, bytes) else str(wire).encode("ascii")
+
     def _append_one(self, folder: str, message: Message) -> AppendResult:
-        """Synchronous APPEND for servers without LITERAL+ (Exchange, Gmail)."""
+        """Synchronous APPEND for servers without LITERAL+ (Exchange, Gmail).
+
+        Not imapclient's append(): it goes through imaplib's, which turns every bare CR and
+        LF into CRLF, so a message with a bare CR would arrive altered (and larger, so that
+        verify and the next run's content identity would not recognise it as the copy).
+        """
+        imap = self.client._imap
         try:
             answer = self._call(
-                "APPEND",
-                self.client.append,
-                folder,
-                message.data,
-                flags=message.flags,
-                msg_time=message.internaldate,
+                "APPEND", imap_append.append_one, imap, self._wire_name(folder), message
             )
-        except imapclient.exceptions.IMAPClientError as exc:
+        except imapclient.exceptions.IMAPClientError as exc:  # BAD
             return AppendResult(
                 None, error=imap_append.refusal(self.spec.host, folder, server_text(exc))
             )
-        except imap_append.ServerThrottled as exc:  # `_call` turned the NO into this
+        except imap_append.ServerThrottled as exc:  # `_call` turned a throttling BAD into this
             return AppendResult(None, error=imap_append.Throttled(exc.message, exc.delay))
-        return imap_append.results(self.spec.host, folder, [("OK", _as_bytes(answer))])[0]
+        return imap_append.results(self.spec.host, folder, [answer])[0]
 
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:
         self._call("SELECT", self._select, folder, write=True)
@@ -403,10 +413,6 @@ class ImapStore(MailStore):
             if str(quota.resource).upper() == "STORAGE":
                 return int(quota.usage) * 1024, int(quota.limit) * 1024
         return None
-
-
-def _as_bytes(answer: Any) -> bytes:
-    return answer if isinstance(answer, bytes) else str(answer).encode()
 
 
 def _reraise(exc: BaseException) -> None:

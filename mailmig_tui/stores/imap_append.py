@@ -19,10 +19,16 @@ from collections.abc import Iterator, Sequence
 
 from imapclient.datetime_util import datetime_to_INTERNALDATE
 
-from mailmig_tui.errors import MessageRejected, MessageTooLarge, QuotaExceeded
+from mailmig_tui.errors import ConnectError, MessageRejected, MessageTooLarge, QuotaExceeded
 from mailmig_tui.model import AppendResult, Message
 
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
+# Exchange Online / Microsoft 365 answer a client that works too fast with a tagged NO or BAD
+# "Request is throttled. Suggested Backoff Time: 299961 milliseconds" (the BAD is followed by
+# "* BYE Connection closed."). RFC 5530's [UNAVAILABLE] and the [THROTTLED] code some servers
+# use mean "try again later" too, without saying when.
+_BACKOFF = re.compile(r"Suggested\s+Backoff\s+Time:\s*(\d+)\s*(milli|ms\b)?", re.IGNORECASE)
+_RETRY_LATER = ("[UNAVAILABLE]", "[THROTTLED]", "REQUEST IS THROTTLED")
 _ATOM_SPECIALS = re.compile(r'[(){ %*"\\\]\x00-\x1f\x7f]')
 
 
@@ -51,8 +57,42 @@ def uid_set(text: bytes) -> list[int]:
     return uids
 
 
+class Throttled(MessageRejected):
+    """The target asked us to send this message again later: not a refusal of the message.
+
+    `delay` is the server's suggested wait in seconds (0.0 when it did not say).
+    """
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message, "the run waits and retries; run it again later if it gave up")
+        self.delay = delay
+
+
+class ServerThrottled(ConnectError):
+    """A command other than APPEND was throttled, or the server hung up after throttling.
+
+    A ConnectError, so the engine reconnects after waiting at least `delay` seconds.
+    """
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message, "the run waits and retries; run it again later if it gave up")
+        self.delay = delay
+
+
+def throttle_delay(text: str) -> float | None:
+    """Seconds to wait when `text` (a server's NO/BAD) means "slow down", else None."""
+    match = _BACKOFF.search(text)
+    if match:
+        return int(match.group(1)) / (1000.0 if match.group(2) else 1.0)
+    upper = text.upper()
+    return 0.0 if any(code in upper for code in _RETRY_LATER) else None
+
+
 def refusal(host: str, folder: str, text: str) -> MessageRejected:
     """Our error for a target's NO to one message, by its response code."""
+    delay = throttle_delay(text)
+    if delay is not None:  # checked first: a throttling text may mention anything else
+        return Throttled(f"{host} asked to slow down: {text}", delay)
     upper = text.upper()
     if any(code in upper for code in ("[LIMIT]", "[TOOBIG]", "TOO LARGE", "TOO BIG")):
         return MessageTooLarge(f"{host} refused a message as too large: {text}")
@@ -68,6 +108,21 @@ def _answer(imap: imaplib.IMAP4, tag: bytes) -> tuple[str, bytes]:
     typ, data = imap._get_tagged_response(tag)
     text = data[0] if data and isinstance(data[0], bytes) else b""
     return str(typ), text
+
+
+def append_one(imap: imaplib.IMAP4, wire_folder: bytes, message: Message) -> tuple[str, bytes]:
+    """One synchronising APPEND, the message bytes sent as they are; the server's answer.
+
+    A NO comes back as ("NO", text) for `results` to classify; a BAD raises imaplib's error.
+    """
+    args = [wire_folder, _flag_list(message.flags)]
+    if message.internaldate is not None:
+        args.append(b'"' + datetime_to_INTERNALDATE(message.internaldate).encode("ascii") + b'"')
+    # imaplib sends it after the server's "+"; bytes, as its own append() sets (typeshed
+    # says str).
+    imap.literal = message.data  # type: ignore[assignment]
+    typ, data = imap._simple_command("APPEND", *args)
+    return str(typ), data[-1] if data and isinstance(data[-1], bytes) else b""
 
 
 def append_multi(
@@ -95,7 +150,19 @@ def append_pipelined(
             imap.send(chunk)
         imap.send(b"\r\n")
         tags.append(tag)
-    return [_answer(imap, tag) for tag in tags]
+    answers: list[tuple[str, bytes]] = []
+    for tag in tags:
+        try:
+            answers.append(_answer(imap, tag))
+        except imaplib.IMAP4.abort:
+            # Exchange hangs up right after a throttled answer: keep its suggested wait.
+            delays = [throttle_delay(_text(text)) for typ, text in answers if typ != "OK"]
+            delay = max((d for d in delays if d is not None), default=None)
+            if delay is not None:
+                said = "the server asked to slow down, then hung up"
+                raise ServerThrottled(said, delay) from None
+            raise
+    return answers
 
 
 def results(host: str, folder: str, answers: Sequence[tuple[str, bytes]]) -> list[AppendResult]:

@@ -180,7 +180,8 @@ def test_server_restarted_mid_run_is_reconnected_and_resumed(
             open_target=open_target,
             journal=journal,
             on_event=on_event,
-            settings=TransferSettings(backoff=0.05),
+            # One connection pair and small batches: work is surely left when the server dies.
+            settings=TransferSettings(backoff=0.05, connections=1, batch_messages=5),
         )
         assert report.error == ""
         assert report.complete, [f.error for f in report.folders]

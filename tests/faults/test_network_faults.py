@@ -1,0 +1,408 @@
+"""Network faults injected for real between mailmig and Dovecot, and what must survive them.
+
+Every scenario ends the same way: every source message is on the target exactly once (a
+Counter of (folder, sha256) on both sides), the source is unchanged (flags included),
+`mailmig verify` exits 0, and no password appears in anything mailmig printed or wrote.
+Servers restarted mid-run are in tests/engine/test_resume.py and not repeated here.
+
+Engine-level runs use `TransferSettings(sleep=...)`, a fake clock: backoffs are recorded,
+not waited, so the tests are fast and can assert the exact waits.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import mailmig_tui.commands.transfer as transfer_command
+from mailmig_tui.cli import main
+from mailmig_tui.engine.events import (
+    MessageFailed,
+    Reconnecting,
+    ServerBusy,
+)
+from mailmig_tui.engine.journal import Journal, default_path
+from mailmig_tui.engine.plan import CopyOptions
+from mailmig_tui.engine.transfer import TransferSettings
+from tests.faults.harness import (
+    Migration,
+    Source,
+    assert_complete,
+    assert_exactly_once,
+    assert_no_secret,
+    assert_verify_clean,
+    expected,
+    url,
+)
+from tests.support.dovecot import DovecotServer
+from tests.support.faultproxy import Direction, FaultProxy
+
+ProxyTo = Callable[[DovecotServer], FaultProxy]
+THROTTLED = b"NO [UNAVAILABLE] Request is throttled. Suggested Backoff Time: 200 milliseconds"
+"""Exchange Online's words (it answers NO, or BAD and hangs up); the code is RFC 5530's."""
+
+
+class FakeClock:
+    """TransferSettings.sleep: records every wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def settings(clock: FakeClock | None = None, **changes: object) -> TransferSettings:
+    base: dict[str, object] = {"backoff": 0.05, "batch_messages": 10, "connections": 1}
+    base.update(changes)
+    return TransferSettings(sleep=clock, **base)  # type: ignore[arg-type]
+
+
+def migration(source: Source, target: DovecotServer, tmp_path: Path, **kwargs: object) -> Migration:
+    return Migration(
+        source.server,
+        source.user,
+        target,
+        target.new_user(),
+        tmp_path / "journal.sqlite3",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+# -- cuts -------------------------------------------------------------------------------------
+
+
+def test_cut_in_the_middle_of_a_fetch(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = proxy_to(fault_source.server)
+    # 30 kB into the first full-body FETCH answer: inside a message literal.
+    cut = proxy.cut(Direction.DOWN, pattern=b"BODY[] {", after_bytes=30_000, connections={1})
+    m = migration(fault_source, courier_server, tmp_path, source_port=proxy.port)
+    report = m.run(settings(FakeClock()))
+    assert cut.fired.is_set()
+    assert len(m.of_type(Reconnecting)) == 1
+    assert_complete(report)
+    assert report.copied == fault_source.messages
+    assert_exactly_once(fault_source, courier_server, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, courier_server, m.target_user)
+
+
+@pytest.mark.parametrize("kind", ["multiappend", "one-by-one"])
+def test_cut_in_the_middle_of_an_append_literal(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    exchange_like: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    target = courier_server if kind == "multiappend" else exchange_like
+    proxy = proxy_to(target)
+    cut = proxy.cut(Direction.UP, pattern=b" APPEND ", after_bytes=20_000, connections={1})
+    m = migration(fault_source, target, tmp_path, target_port=proxy.port)
+    report = m.run(settings(FakeClock()))
+    assert cut.fired.is_set() and m.of_type(Reconnecting)
+    assert_complete(report)
+    assert report.copied == fault_source.messages
+    assert_exactly_once(fault_source, target, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, target, m.target_user)
+
+
+@pytest.mark.parametrize("kind", ["multiappend", "one-by-one"])
+def test_answer_lost_after_the_server_stored_the_append(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    exchange_like: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """The server stored the message(s) and said so; the answer never reaches mailmig.
+
+    The copy must be recognised on the target after reconnecting, not sent again."""
+    target = courier_server if kind == "multiappend" else exchange_like
+    proxy = proxy_to(target)
+    # Dovecot answers an APPEND only once the mail is saved: cutting before the line holding
+    # the second "[APPENDUID" means that APPEND's messages are stored, but mailmig never knew.
+    cut = proxy.cut(
+        Direction.DOWN, pattern=b"[APPENDUID", occurrence=2, where="line-start", connections={1}
+    )
+    m = migration(fault_source, target, tmp_path, target_port=proxy.port)
+    report = m.run(settings(FakeClock()))
+    assert cut.fired.is_set() and len(m.of_type(Reconnecting)) == 1
+    assert_complete(report)
+    assert report.copied == fault_source.messages  # the lost answer's copies are counted ours
+    assert_exactly_once(fault_source, target, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, target, m.target_user)
+
+
+# -- stalls, slowness, refusals ---------------------------------------------------------------
+
+
+def test_stall_longer_than_the_read_timeout(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`mailmig copy --timeout 1`: the source stops sending mid-FETCH, the socket stays open."""
+    proxy = proxy_to(fault_source.server)
+    stall = proxy.stall(Direction.DOWN, pattern=b"BODY[] {", after_bytes=10_000, connections={1})
+    user = courier_server.new_user()
+    passwords = (fault_source.server.password(fault_source.user), courier_server.password(user))
+    monkeypatch.setenv("MAILMIG_SOURCE_PASSWORD", passwords[0])
+    monkeypatch.setenv("MAILMIG_TARGET_PASSWORD", passwords[1])
+    report_file = tmp_path / "report.json"
+    source_url = url(fault_source.server, fault_source.user, proxy.port)
+    args = ["copy", source_url, url(courier_server, user), "--timeout", "1", "--connections", "1"]
+    assert main([*args, "--report", str(report_file)]) == 0
+    assert stall.fired.is_set()
+    out, err = capsys.readouterr()
+    assert "did not answer FETCH within 1 s" in err and "reconnecting" in err
+    assert "Traceback" not in err
+    report = json.loads(report_file.read_text())
+    assert report["copied"] == fault_source.messages and report["error"] is None
+    assert_no_secret([out, err, report_file.read_text()], *passwords)
+    assert_exactly_once(fault_source, courier_server, user)
+    assert_verify_clean(monkeypatch, fault_source, courier_server, user)
+
+
+def test_slow_link_within_the_timeout_needs_no_reconnect(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = proxy_to(fault_source.server)
+    proxy.slow(Direction.DOWN, 400_000)
+    m = migration(
+        fault_source,
+        courier_server,
+        tmp_path,
+        source_port=proxy.port,
+        timeout=1.0,
+        options=CopyOptions(include=["Archive*"]),
+    )
+    report = m.run(settings(FakeClock()))
+    assert_complete(report)
+    assert not m.of_type(Reconnecting)
+    assert report.copied == sum(expected(fault_source, "Archive").values()) > 10
+    assert_exactly_once(fault_source, courier_server, m.target_user, folders="Archive")
+    assert_verify_clean(monkeypatch, fault_source, courier_server, m.target_user, "Archive")
+
+
+def test_connections_refused_for_a_while_then_reconnected_with_backoff(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = proxy_to(courier_server)
+    cut = proxy.cut(
+        Direction.DOWN, pattern=b"[APPENDUID", occurrence=3, where="line-end", connections={1}
+    )
+    refused = proxy.refuse(connections=range(2, 5))  # the next three connections
+    clock = FakeClock()
+    m = migration(fault_source, courier_server, tmp_path, target_port=proxy.port)
+    report = m.run(settings(clock))
+    assert cut.fired.is_set() and refused.hits == 3
+    # Exponential backoff, one attempt per refused connection, then success.
+    assert clock.waits == [0.05, 0.1, 0.2, 0.4]
+    assert [e.attempt for e in m.of_type(Reconnecting)] == [1, 2, 3, 4]  # type: ignore[attr-defined]
+    assert_complete(report)
+    assert_exactly_once(fault_source, courier_server, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, courier_server, m.target_user)
+
+
+def test_too_many_faults_give_up_with_one_line_then_a_rerun_completes(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    isolated_mailmig: Path,
+) -> None:
+    """Every reconnect is cut again: the CLI gives up (exit 2) keeping what it copied."""
+    # The CLI's backoff (1 s, doubling) would make this test wait half a minute.
+    monkeypatch.setattr(
+        transfer_command,
+        "TransferSettings",
+        functools.partial(TransferSettings, backoff=0.01, max_backoff=0.02),
+    )
+    proxy = proxy_to(courier_server)
+    proxy.cut(
+        Direction.DOWN, pattern=b"[APPENDUID", occurrence=2, where="line-end", connections={1}
+    )
+    # Every later connection logs in, then is cut at its first LIST (re-planning the folder).
+    always = proxy.cut(
+        Direction.UP, pattern=b" LIST ", where="line-start", connections=range(2, 10_000)
+    )
+    user = courier_server.new_user()
+    passwords = (fault_source.server.password(fault_source.user), courier_server.password(user))
+    monkeypatch.setenv("MAILMIG_SOURCE_PASSWORD", passwords[0])
+    monkeypatch.setenv("MAILMIG_TARGET_PASSWORD", passwords[1])
+    urls = [url(fault_source.server, fault_source.user), url(courier_server, user, proxy.port)]
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+
+    # --debug: the imapclient protocol log too must not show a password.
+    assert main(["copy", *urls, "--connections", "1", "--report", str(first), "--debug"]) == 2
+    out, err = capsys.readouterr()
+    gave_up = [line for line in err.splitlines() if line.startswith("mailmig: gave up: ")]
+    assert len(gave_up) == 1 and "lost the connection" in gave_up[0], err
+    assert "Traceback" not in err
+    assert "LOGIN **REDACTED**" in err  # the debug log covered the logins
+    assert always.hits == TransferSettings().max_reconnects
+    copied = json.loads(first.read_text())["copied"]
+    assert 0 < copied < fault_source.messages
+    journal = Journal(default_path())
+    rows = journal._db.execute("SELECT COUNT(*) FROM copied").fetchone()[0]
+    journal.close()
+    assert rows == copied  # everything copied before giving up is journaled
+
+    proxy.clear()  # the same account (the proxy's port), now without faults
+    assert main(["copy", *urls, "--connections", "1", "--report", str(second)]) == 0
+    again = json.loads(second.read_text())
+    assert again["already_present"] == copied  # from the journal, nothing sent twice
+    assert again["copied"] == fault_source.messages - copied
+    more_out, more_err = capsys.readouterr()
+    written = [f.read_bytes().decode("latin-1") for f in isolated_mailmig.rglob("*") if f.is_file()]
+    assert_no_secret([out, err, more_out, more_err, first.read_text(), *written], *passwords)
+    assert_exactly_once(fault_source, courier_server, user)
+    assert_verify_clean(monkeypatch, fault_source, courier_server, user)
+
+
+# -- throttling -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["multiappend", "one-by-one"])
+def test_throttled_appends_wait_the_suggested_time_and_are_retried(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    exchange_like: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    target = courier_server if kind == "multiappend" else exchange_like
+    proxy = proxy_to(target)
+    throttle = proxy.answer(rb"^\S+ APPEND ", THROTTLED, times=2)
+    clock = FakeClock()
+    m = migration(fault_source, target, tmp_path, target_port=proxy.port)
+    report = m.run(settings(clock))
+    assert throttle.hits == 2
+    assert clock.waits == [0.2, 0.2]  # the server's 200 ms, twice; not our 0.05 s backoff
+    assert [e.delay for e in m.of_type(ServerBusy)] == [0.2, 0.2]  # type: ignore[attr-defined]
+    assert not m.of_type(Reconnecting)
+    assert_complete(report)
+    assert report.copied == fault_source.messages
+    assert_exactly_once(fault_source, target, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, target, m.target_user)
+
+
+def test_exchange_throttling_with_bad_and_hang_up(
+    fault_source: Source,
+    exchange_like: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What Exchange Online really does: `BAD Request is throttled. ...`, `* BYE`, close."""
+    proxy = proxy_to(exchange_like)
+    reply = b"BAD Request is throttled. Suggested Backoff Time: 300 milliseconds"
+    throttle = proxy.answer(rb"^\S+ APPEND ", reply, times=1, hang_up=True)
+    clock = FakeClock()
+    m = migration(fault_source, exchange_like, tmp_path, target_port=proxy.port)
+    report = m.run(settings(clock))
+    assert throttle.hits == 1
+    assert clock.waits[0] == 0.3 and len(m.of_type(Reconnecting)) == 1
+    assert_complete(report)
+    assert_exactly_once(fault_source, exchange_like, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, exchange_like, m.target_user)
+
+
+def test_endless_throttling_fails_messages_with_a_reason_and_a_rerun_copies_them(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = proxy_to(courier_server)
+    proxy.answer(rb"^\S+ APPEND ", THROTTLED, connections={1})
+    m = migration(
+        fault_source,
+        courier_server,
+        tmp_path,
+        target_port=proxy.port,
+        options=CopyOptions(include=["Archive*"]),
+    )
+    report = m.run(settings(FakeClock(), throttle_retries=2, batch_messages=100))
+    wanted = sum(expected(fault_source, "Archive").values())
+    assert report.error == "" and report.copied == 0 and report.failed == wanted
+    reasons = {e.failure.reason for e in m.of_type(MessageFailed)}  # type: ignore[attr-defined]
+    assert reasons == {f"127.0.0.1 asked to slow down: {THROTTLED.decode()[3:]}"}
+    # A later run (connection 2: no throttling) copies exactly those.
+    again = m.run(settings(FakeClock()))
+    assert_complete(again)
+    assert again.copied == wanted
+    assert_exactly_once(fault_source, courier_server, m.target_user, folders="Archive")
+    assert_verify_clean(monkeypatch, fault_source, courier_server, m.target_user, "Archive")
+
+
+def test_throttled_fetch_on_the_source_reconnects_after_the_suggested_wait(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Migrating off Exchange: the source throttles a FETCH."""
+    proxy = proxy_to(fault_source.server)
+    reply = b"NO Request is throttled. Suggested Backoff Time: 250 milliseconds"
+    throttle = proxy.answer(rb"^\S+ UID FETCH .*BODY\.PEEK\[\]", reply, times=1)
+    clock = FakeClock()
+    m = migration(fault_source, courier_server, tmp_path, source_port=proxy.port)
+    report = m.run(settings(clock))
+    assert throttle.hits == 1
+    assert clock.waits == [0.25]  # the server's wait, longer than our first backoff
+    assert_complete(report)
+    assert_exactly_once(fault_source, courier_server, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, courier_server, m.target_user)
+
+
+def test_an_unexpected_no_to_fetch_stops_that_folder_with_one_line(
+    fault_source: Source,
+    courier_server: DovecotServer,
+    proxy_to: ProxyTo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = proxy_to(fault_source.server)
+    proxy.answer(rb"^\S+ UID FETCH .*BODY\.PEEK\[\]", b"NO [SERVERBUG] Internal error", times=1)
+    m = migration(fault_source, courier_server, tmp_path, source_port=proxy.port)
+    report = m.run(settings(FakeClock()))
+    stopped = [f for f in report.folders if f.error]
+    assert len(stopped) == 1 and report.error == ""  # the other folders went on
+    assert stopped[0].error == "127.0.0.1 refused FETCH: [SERVERBUG] Internal error"
+    again = m.run(settings(FakeClock()))
+    assert_complete(again)
+    assert again.copied == fault_source.messages - report.copied
+    assert_exactly_once(fault_source, courier_server, m.target_user)
+    assert_verify_clean(monkeypatch, fault_source, courier_server, m.target_user)
