@@ -84,3 +84,25 @@ class MessageTooLarge(MessageRejected):
 
 class QuotaExceeded(MessageRejected):
     """The target is full."""
+
+
+class Throttled(MessageRejected):
+    """The target asked us to send this message again later: not a refusal of the message.
+
+    `delay` is the server's suggested wait in seconds (0.0 when it did not say).
+    """
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message, "the run waits and retries; run it again later if it gave up")
+        self.delay = delay
+
+
+class ServerThrottled(ConnectError):
+    """A command other than APPEND was throttled, or the server hung up after throttling.
+
+    A ConnectError, so the engine reconnects after waiting at least `delay` seconds.
+    """
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message, "the run waits and retries; run it again later if it gave up")
+        self.delay = delay

@@ -26,6 +26,7 @@ from mailmig_tui.engine.events import (
     MessageFailed,
     MessageSkipped,
     Reconnecting,
+    ServerBusy,
     TransferEvent,
 )
 
@@ -133,6 +134,11 @@ class ProgressDisplay:
             self.line(f"skipped: {event.message.folder} UID {event.message.uid}: {event.reason}")
         elif isinstance(event, Reconnecting):
             self.line(
-                f"connection lost ({event.reason}); reconnecting in {event.delay:.0f} s "
+                f"connection lost ({event.reason}); reconnecting in {event.delay:.1f} s "
                 f"(attempt {event.attempt})"
+            )
+        elif isinstance(event, ServerBusy):
+            self.line(
+                f"the {event.side} asks us to slow down ({event.reason}); waiting "
+                f"{event.delay:.1f} s (attempt {event.attempt})"
             )

@@ -24,6 +24,7 @@ from mailmig_tui.engine.session import Accounts, CopySession
 from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.engine.verify import verify
 from mailmig_tui.errors import UsageError
+from mailmig_tui.secrets import scrub
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -154,10 +155,10 @@ def run_copy(args: argparse.Namespace) -> int:
             f"too large {report.too_large}, failed {report.failed}"
         )
     for folder in report.folders:
-        if folder.error:
-            print(f"mailmig: {folder.source}: {folder.error}", file=sys.stderr)
+        if folder.error and folder.error != report.error:  # the give-up line says it once
+            print(f"mailmig: {folder.source}: {scrub(folder.error)}", file=sys.stderr)
     if report.error:
-        print(f"mailmig: gave up: {report.error}", file=sys.stderr)
+        print(f"mailmig: gave up: {scrub(report.error)}", file=sys.stderr)
         return 2
     return 0 if report.complete else 1
 

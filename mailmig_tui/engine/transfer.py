@@ -34,6 +34,8 @@ from mailmig_tui.errors import (
     MailmigError,
     MessageTooLarge,
     QuotaExceeded,
+    ServerThrottled,
+    Throttled,
 )
 from mailmig_tui.headers import decode_words, message_id, split_header_block
 from mailmig_tui.model import AppendResult, Message
@@ -41,7 +43,6 @@ from mailmig_tui.stores.base import HeaderProbe, MailStore
 
 # The IMAP store's "slow down" answers (TODO: move both classes to mailmig_tui.errors, so the
 # engine need not know the IMAP module; they live there only for now).
-from mailmig_tui.stores.imap_append import ServerThrottled, Throttled
 
 log = logging.getLogger(__name__)
 

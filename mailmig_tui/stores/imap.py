@@ -21,6 +21,8 @@ from mailmig_tui.errors import (
     FolderMissing,
     MailmigError,
     ProtocolError,
+    ServerThrottled,
+    Throttled,
     TimeoutError_,
 )
 from mailmig_tui.headers import build_summary
@@ -89,7 +91,7 @@ class ImapStore(MailStore):
             text = server_text(exc)
             delay = imap_append.throttle_delay(text)
             if delay is not None:  # Exchange's "Request is throttled": reconnect after a wait
-                raise imap_append.ServerThrottled(
+                raise ServerThrottled(
                     f"{self.spec.host} asked to slow down during {what}: {text}", delay
                 ) from None
             if what in _READING:
@@ -184,7 +186,7 @@ class ImapStore(MailStore):
             self._selected = None
             delay = imap_append.throttle_delay(server_text(exc))
             if delay is not None:  # "slow down", not "no such folder": wait and reconnect
-                raise imap_append.ServerThrottled(
+                raise ServerThrottled(
                     f"{self.spec.host} asked to slow down during SELECT: {server_text(exc)}",
                     delay,
                 ) from None
@@ -352,7 +354,7 @@ class ImapStore(MailStore):
             for message in messages:
                 results.append(self._append_one(folder, message))
                 error = results[-1].error
-                if isinstance(error, imap_append.Throttled):
+                if isinstance(error, Throttled):
                     # Sending the rest now would only be throttled too: hand them back
                     # unsent, with the same answer, to be retried in order after the wait.
                     results += [AppendResult(None, error=error)] * (len(messages) - len(results))
@@ -366,7 +368,7 @@ class ImapStore(MailStore):
                 return imap_append.multi_results(len(messages), text)
             said = text.decode("utf-8", "replace").strip()
             refused = imap_append.refusal(host, folder, said)
-            if isinstance(refused, imap_append.Throttled):  # nothing stored: retry all later
+            if isinstance(refused, Throttled):  # nothing stored: retry all later
                 return [AppendResult(None, error=refused) for _m in messages]
             # All-or-nothing refused: resend singly to learn which message is the problem.
         answers = self._call("APPEND", imap_append.append_pipelined, imap, wire, messages)
@@ -392,8 +394,8 @@ class ImapStore(MailStore):
             return AppendResult(
                 None, error=imap_append.refusal(self.spec.host, folder, server_text(exc))
             )
-        except imap_append.ServerThrottled as exc:  # `_call` turned a throttling BAD into this
-            return AppendResult(None, error=imap_append.Throttled(exc.message, exc.delay))
+        except ServerThrottled as exc:  # `_call` turned a throttling BAD into this
+            return AppendResult(None, error=Throttled(exc.message, exc.delay))
         return imap_append.results(self.spec.host, folder, [answer])[0]
 
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:

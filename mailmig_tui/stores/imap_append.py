@@ -19,7 +19,13 @@ from collections.abc import Iterator, Sequence
 
 from imapclient.datetime_util import datetime_to_INTERNALDATE
 
-from mailmig_tui.errors import ConnectError, MessageRejected, MessageTooLarge, QuotaExceeded
+from mailmig_tui.errors import (
+    MessageRejected,
+    MessageTooLarge,
+    QuotaExceeded,
+    ServerThrottled,
+    Throttled,
+)
 from mailmig_tui.model import AppendResult, Message
 
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
@@ -55,28 +61,6 @@ def uid_set(text: bytes) -> list[int]:
         step = 1 if end >= start else -1
         uids.extend(range(start, end + step, step))
     return uids
-
-
-class Throttled(MessageRejected):
-    """The target asked us to send this message again later: not a refusal of the message.
-
-    `delay` is the server's suggested wait in seconds (0.0 when it did not say).
-    """
-
-    def __init__(self, message: str, delay: float) -> None:
-        super().__init__(message, "the run waits and retries; run it again later if it gave up")
-        self.delay = delay
-
-
-class ServerThrottled(ConnectError):
-    """A command other than APPEND was throttled, or the server hung up after throttling.
-
-    A ConnectError, so the engine reconnects after waiting at least `delay` seconds.
-    """
-
-    def __init__(self, message: str, delay: float) -> None:
-        super().__init__(message, "the run waits and retries; run it again later if it gave up")
-        self.delay = delay
 
 
 def throttle_delay(text: str) -> float | None:

@@ -13,10 +13,16 @@ from typing import Any
 import imapclient.exceptions
 import pytest
 
-from mailmig_tui.errors import FolderMissing, MessageTooLarge, QuotaExceeded
+from mailmig_tui.errors import (
+    FolderMissing,
+    MessageTooLarge,
+    QuotaExceeded,
+    ServerThrottled,
+    Throttled,
+)
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.imap import ImapStore
-from mailmig_tui.stores.imap_append import ServerThrottled, Throttled, refusal, throttle_delay
+from mailmig_tui.stores.imap_append import refusal, throttle_delay
 
 
 @pytest.mark.parametrize(
