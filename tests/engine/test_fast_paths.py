@@ -125,3 +125,32 @@ def test_batches_keep_order_bytes_and_isolate_refused_messages(
         assert folder.failed == 0
         assert all(f.too_large and f.message.subject for f in folder.failures)
     assert report.too_large > 0
+
+
+def test_only_marked_messages_are_copied(
+    slash_server: DovecotServer, courier_server: DovecotServer, tmp_path: Path
+) -> None:
+    """CopyOptions.only_uids (the TUI's marked messages) limits a folder to those UIDs."""
+    from mailmig_tui.engine.plan import CopyOptions as Options
+    from mailmig_tui.engine.session import Accounts, CopySession
+
+    source_user, target_user = slash_server.new_user(), courier_server.new_user()
+    seed_bulk(slash_server, source_user, bench_corpus(30, seed=5))
+    accounts = Accounts(
+        spec(slash_server, source_user),
+        spec(courier_server, target_user),
+        slash_server.password(source_user),
+        courier_server.password(target_user),
+    )
+    with CopySession(accounts, Journal(tmp_path / "journal.sqlite3")) as session:
+        uids = session.source.uids("INBOX")
+        marked = frozenset(uids[1::3])
+        plan = session.plan(Options(include=["INBOX"], only_uids={"INBOX": marked}))
+        report = session.run(plan)
+        wanted = [
+            d
+            for u, d in zip(uids, digests(slash_server, source_user, "INBOX"), strict=True)
+            if u in marked
+        ]
+    assert report.copied == len(marked) > 0
+    assert digests(courier_server, target_user, "INBOX") == wanted
