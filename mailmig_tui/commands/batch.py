@@ -54,6 +54,11 @@ def add_batch_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
         "--target-host", default="", help="for Microsoft-style CSVs: the target IMAP host (imaps)"
     )
     batch.add_argument("--report", metavar="FILE.json", help="write the batch report as JSON")
+    batch.add_argument(
+        "--tui",
+        action="store_true",
+        help="show every user's state, rate and errors in a full screen",
+    )
     return batch
 
 
@@ -87,6 +92,20 @@ def run_batch_command(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    if args.tui:
+        from mailmig_tui.tui.batch_app import BatchApp
+
+        app = BatchApp(
+            users,
+            lambda text: resolve_account(text, args, config),
+            parallel=args.parallel,
+            passwords=passwords,
+            settings=TransferSettings(connections=args.connections),
+        )
+        code = app.run()
+        if args.report:
+            write_report(args.report, {"users": [r.as_json() for r in app.results]})
+        return 1 if code is None else int(code)
     results = run_batch(
         users,
         lambda text: resolve_account(text, args, config),
