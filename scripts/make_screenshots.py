@@ -2,9 +2,11 @@
 
     python scripts/make_screenshots.py [--out screenshots] [--size 100x30]
 
-Writes main.svg (both folder trees), messages.svg (an open folder with marks) and
-preview.svg (a message with an attachment). The folder map, a transfer in progress and the
-final report come with the transfer screens; their steps are stubs below until then.
+Writes main.svg (both folder trees), messages.svg (an open folder with marks),
+preview.svg (a message with an attachment), folder-map.svg (the map with one folder merged
+by hand), transfer.svg (a copy in progress, held at a fixed message by an observer of the
+engine's events), progress.svg (the same copy on the whole screen) and report.svg (its
+report). Config, state and logs go to the temporary directory, never the user's own.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import asyncio
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,12 +25,38 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 from textual.pilot import Pilot
 
+from mailmig_tui.engine.events import MessageCopied, TransferEvent
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.demo_data import write_demo_maildirs
+from mailmig_tui.tui.screens.folder_map import FolderMapScreen
 from mailmig_tui.tui.screens.main import MainScreen
+from mailmig_tui.tui.screens.plan import PlanScreen
 from mailmig_tui.tui.screens.preview import PreviewScreen
+from mailmig_tui.tui.screens.report import ReportScreen
+from mailmig_tui.tui.screens.target_picker import TargetPicker
+from mailmig_tui.tui.screens.transfer import TransferScreen
 from mailmig_tui.tui.session import AccountSession
+from mailmig_tui.tui.widgets.map_list import MapList
+
+HOLD_AT = 1400
+"""The copy is held at its 1,400th message for the progress screenshots."""
+
+
+class Hold:
+    """Holds the copy's engine thread at the HOLD_AT-th copied message until released."""
+
+    def __init__(self) -> None:
+        self.copied = 0
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, event: TransferEvent) -> None:
+        if isinstance(event, MessageCopied):
+            self.copied += 1
+            if self.copied == HOLD_AT:
+                self.reached.set()
+                self.released.wait(60)
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
@@ -92,12 +121,75 @@ async def shoot(root: Path, out: Path, size: tuple[int, int]) -> None:
         )
         await settle(pilot)
         save(app, out, "preview")
-        await pilot.press("escape")
+        await pilot.press("escape", "backspace")
+        await folder_map(pilot, app, out)
+        await copy(pilot, app, out)
 
-        # Placeholders for the transfer screens (a later step):
-        # save(app, out, "folder-map")      - the source -> target folder mapping, editable
-        # save(app, out, "transfer")        - a copy in progress, per-folder bars, no clock ETA
-        # save(app, out, "report")          - the final report: copied / present / too large
+
+async def folder_map(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
+    """The map with Entwürfe merged into Drafts by hand, through the target picker."""
+    await pilot.press("m")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, FolderMapScreen) and app.screen.result is not None,
+        "the folder map",
+    )
+    screen = app.screen
+    assert isinstance(screen, FolderMapScreen)
+    listing = screen.query_one(MapList)
+    listing.cursor = [row.source for row in listing.rows].index("Entwürfe")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TargetPicker), "the target picker")
+    await pilot.press(*"\b" * 0)
+    picker = app.screen
+    assert isinstance(picker, TargetPicker)
+    picker.query_one("#target-name").value = "Drafts"  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, FolderMapScreen)
+            and any(r.source == "Entwürfe" and r.merge for r in listing.rows)
+        ),
+        "the merge",
+    )
+    await settle(pilot)
+    save(app, out, "folder-map")
+    await pilot.press("escape")
+
+
+async def copy(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
+    """Mark INBOX, Archive/2023 and Sent, copy, hold the copy for two shots, then report."""
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    source = screen.pane("source")
+    source.marks.clear()  # the earlier shots marked other things
+    listing = source.folder_list
+    listing.focus()
+    for name in ("INBOX", "Archive.2023", "Sent"):
+        listing.cursor = [f.name for f in listing.folders].index(name)
+        await pilot.press("space")
+    hold = Hold()
+    app.transfer_observer = hold
+    await pilot.press("c")
+    await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+    await pilot.press("enter")
+    await wait_for(pilot, hold.reached.is_set, "the copy to reach the held message")
+    panel = screen.transfer
+    await wait_for(
+        pilot, lambda: panel.snapshot is not None and panel.snapshot.copied > 1000, "progress"
+    )
+    await settle(pilot)
+    save(app, out, "transfer")
+    await pilot.press("p")
+    await wait_for(pilot, lambda: isinstance(app.screen, TransferScreen), "the progress screen")
+    await settle(pilot)
+    save(app, out, "progress")
+    await pilot.press("escape")
+    hold.released.set()
+    await wait_for(pilot, lambda: isinstance(app.screen, ReportScreen), "the report")
+    await settle(pilot)
+    save(app, out, "report")
 
 
 def main() -> None:
@@ -109,6 +201,8 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mailmig-shots-") as tmp:
+        for name in ("CONFIG", "STATE", "LOG"):  # the saved map and the log stay in here
+            os.environ[f"MAILMIG_{name}_DIR"] = os.path.join(tmp, name.lower())
         write_demo_maildirs(Path(tmp))
         asyncio.run(shoot(Path(tmp), out, (cols, rows)))
 

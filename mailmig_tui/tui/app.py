@@ -8,13 +8,15 @@ a message does ends the app.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from mailmig_tui.engine.events import TransferEvent
+from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.tui.failures import describe_failure
 from mailmig_tui.tui.messages import KeyringUnavailable, WorkFailed
@@ -48,7 +50,12 @@ class MailmigApp(App[int]):
     ]
 
     transfer_running: bool = False
-    """Set by the transfer screen while a copy runs: quitting then asks first."""
+    """Set by the transfer control while a copy runs: quitting then asks first."""
+    transfer_settings: TransferSettings = TransferSettings()
+    """How copies run (connections, batch sizes, reconnect backoff); tests shorten backoffs."""
+    transfer_observer: Callable[[TransferEvent], None] | None = None
+    """Sees every engine event, on the copy's thread (tests and the screenshot script use it
+    to act at an exact point of a copy)."""
 
     def __init__(
         self,
@@ -99,7 +106,8 @@ class MailmigApp(App[int]):
                 (lambda _result: after()) if after else None,
             )
             return
-        self.notify(failure.text, title=failure.title, severity="error", timeout=10)
+        # markup=False: folder names and server words may hold [brackets].
+        self.notify(failure.text, title=failure.title, severity="error", timeout=10, markup=False)
         if message.after is not None:
             message.after()
 

@@ -44,6 +44,12 @@ HEADLESS = [
     "mailmig_tui.tui.mime_text",
     "mailmig_tui.tui.failures",
     "mailmig_tui.tui.demo_data",
+    "mailmig_tui.tui.folder_map",
+    "mailmig_tui.tui.selection",
+    "mailmig_tui.tui.copy_job",
+    "mailmig_tui.tui.transfer_state",
+    "mailmig_tui.tui.transfer_files",
+    "mailmig_tui.tui.transfer_text",
     "mailmig_tui.engine.transfer",
     "mailmig_tui.engine.plan",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
+from mailmig_tui.engine.events import MessageCopied, TransferEvent
 from mailmig_tui.model import (
     AccountInfo,
     AccountSpec,
@@ -108,6 +110,38 @@ async def open_folder(pilot: Pilot[Any], app: MailmigApp, role: str, name: str) 
         ),
         f"{role} folder {name} to open",
     )
+
+
+class Gate:
+    """A transfer observer that holds the copy at its `at`-th copied message until released.
+
+    The engine's thread waits inside the event sink, so what the test does meanwhile (keys,
+    cancel, cutting the server) happens at an exact point of the copy, never after a sleep.
+    """
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.copied = 0
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, event: TransferEvent) -> None:
+        if isinstance(event, MessageCopied):
+            self.copied += 1
+            if self.copied == self.at:
+                self.reached.set()
+                self.released.wait(30)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+async def mark_folder(pilot: Pilot[Any], app: MailmigApp, name: str) -> None:
+    """Put the source folder list's cursor on `name` and mark it."""
+    listing = pane(app, "source").folder_list
+    listing.focus()
+    listing.cursor = [f.name for f in listing.folders].index(name)
+    await pilot.press("space")
 
 
 def demo_sessions(root: Path) -> tuple[AccountSession, AccountSession]:

@@ -42,8 +42,12 @@ def sections() -> list[tuple[str, list[type[DOMNode]]]]:
     """Where each group of keys applies, in the order the operator meets them."""
     from mailmig_tui.tui.app import MailmigApp
     from mailmig_tui.tui.screens.accounts import AccountsScreen
+    from mailmig_tui.tui.screens.folder_map import FolderMapScreen
     from mailmig_tui.tui.screens.main import MainScreen
+    from mailmig_tui.tui.screens.plan import PlanScreen
     from mailmig_tui.tui.screens.preview import BodyScroll, PreviewScreen
+    from mailmig_tui.tui.screens.report import ReportScreen
+    from mailmig_tui.tui.screens.transfer import TransferScreen
     from mailmig_tui.tui.widgets.account_pane import AccountPane
     from mailmig_tui.tui.widgets.folder_list import FolderList
     from mailmig_tui.tui.widgets.line_list import LineList
@@ -56,6 +60,8 @@ def sections() -> list[tuple[str, list[type[DOMNode]]]]:
         ("Folder list", [FolderList]),
         ("Message list", [MessageList]),
         ("Reading a message", [PreviewScreen, BodyScroll]),
+        ("Folder map", [FolderMapScreen]),
+        ("Copying", [PlanScreen, TransferScreen, ReportScreen]),
         ("Choosing accounts", [AccountsScreen]),
     ]
 

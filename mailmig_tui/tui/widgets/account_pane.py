@@ -175,6 +175,17 @@ class AccountPane(Vertical):
         self.update_info()
         self.app.push_screen(PasswordDialog(self.session), self._password_entered)
 
+    def ask_password_again(self) -> None:
+        """The password in memory was refused (by a copy's login): forget it and ask."""
+        self.session.forget_password()
+        self.connected = False
+        self.ask_password()
+
+    def refresh_folders(self) -> None:
+        """List the folders again (after a copy), keeping what the pane shows."""
+        if self.connected:
+            self._connect()
+
     def _password_entered(self, result: tuple[str, bool] | None) -> None:
         if result is None:
             self.state = "not connected: press r to log in"
