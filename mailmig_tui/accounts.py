@@ -11,7 +11,9 @@ Forms (USER percent-encoded where it holds `@` or `:`):
   mbox:///PATH                   a local mbox file or a directory of mbox files (read)
 Anything without `://` is the name of a saved account in the config file. A command account
 (IMAP over a command's stdin/stdout, e.g. `ssh oldhost /usr/lib/dovecot/imap`) comes from
---source-command / --target-command or a saved account's `command` field.
+--source-command / --target-command or a saved account's `command` field. OAuth2 sign-in
+(--source-oauth2 PROVIDER, a saved account's `oauth2` field) is laid over an IMAP account by
+`oauth2.with_options`.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ def needs_password(spec: AccountSpec) -> bool:
     """Whether to ask for a password before connecting.
 
     A command account usually starts a preauthenticated server (`* PREAUTH`); if its server
-    asks for a login after all, the password is asked for then.
+    asks for a login after all, the password is asked for then. An account signing in with
+    OAuth2 needs a token instead (`oauth2.token_provider`).
     """
-    return spec.kind in SCHEMES_BY_KIND
+    return spec.kind in SCHEMES_BY_KIND and spec.oauth2 is None
 
 
 def command_account(command: str, *, user: str = "", name: str = "") -> AccountSpec:

@@ -22,6 +22,24 @@ user = "alice"                     # only if that server asks for a login (no PR
 [accounts.old-maildir]
 maildir = "/home/alice/Maildir"    # or mbox = "/var/mail/alice"
 
+[accounts.m365]                    # signs in with OAuth2 instead of a password
+host = "outlook.office365.com"
+user = "alice@contoso.com"
+oauth2 = "microsoft"               # microsoft | google | the name of an [oauth2.NAME] table
+oauth2_client_id = "…"             # optional here when [oauth2.microsoft] gives one
+oauth2_tenant = "contoso.com"      # optional: Microsoft tenant (default "organizations")
+oauth2_token_command = "…"         # optional: a command printing an access token instead
+
+[oauth2.microsoft]                 # defaults for every account with that provider
+client_id = "…"                    # the admin's own app registration; no client secret here
+tenant = "contoso.com"
+
+[oauth2.custom]                    # any other server: all of these
+client_id = "mailmig"
+device_authorization_endpoint = "https://sso.example.com/device"
+token_endpoint = "https://sso.example.com/token"
+scope = "imap offline_access"
+
 [keymap]
 copy = "f5,c"                      # binding id = keys
 """
@@ -36,7 +54,7 @@ from typing import Any
 
 import tomli_w
 
-from mailmig_tui import paths
+from mailmig_tui import oauth2, paths
 from mailmig_tui.accounts import SCHEMES_BY_KIND, command_account, default_port
 from mailmig_tui.errors import ConfigError, UsageError
 from mailmig_tui.model import AccountSpec, Security, TlsOptions
@@ -50,6 +68,8 @@ class Config:
     timeout: float = 30.0
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    oauth2: dict[str, dict[str, str]] = field(default_factory=dict)
+    """[oauth2.NAME] tables: provider defaults and the endpoints of other servers."""
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -71,11 +91,18 @@ def load_config(path: Path | None = None) -> Config:
     timeout = settings.get("timeout", 30.0)
     if not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"{path}: settings.timeout must be a positive number of seconds")
+    providers = {
+        str(name).lower(): _oauth2_table(path, str(name), table)
+        for name, table in _table(path, data, "oauth2").items()
+    }
     accounts = {
-        name: _account(path, name, table) for name, table in _table(path, data, "accounts").items()
+        name: _account(path, name, table, providers)
+        for name, table in _table(path, data, "accounts").items()
     }
     keymap = {str(k): str(v) for k, v in _table(path, data, "keymap").items()}
-    return Config(accounts=accounts, timeout=float(timeout), keymap=keymap, path=path)
+    return Config(
+        accounts=accounts, timeout=float(timeout), keymap=keymap, path=path, oauth2=providers
+    )
 
 
 def _table(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -85,16 +112,58 @@ def _table(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _account(path: Path, name: str, table: Any) -> AccountSpec:
+def _oauth2_table(path: Path, name: str, table: Any) -> dict[str, str]:
+    where = f"{path}: [oauth2.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    for key in table:
+        if "secret" in key.lower() or key.lower() in SECRET_KEYS:
+            raise ConfigError(
+                f"{where} has a {key!r} field; secrets never go in the config file",
+                f"set {oauth2.CLIENT_SECRET_ENV} if the server insists on a client secret",
+            )
+        if key not in oauth2.TABLE_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key {key!r}", "known keys: " + ", ".join(oauth2.TABLE_KEYS)
+            )
+    return {key: str(value) for key, value in table.items()}
+
+
+def _account(
+    path: Path, name: str, table: Any, providers: dict[str, dict[str, str]] | None = None
+) -> AccountSpec:
     where = f"{path}: [accounts.{name}]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
     for key in table:
-        if key.lower() in SECRET_KEYS:
+        if key.lower() in SECRET_KEYS or key.lower().endswith("secret"):
             raise ConfigError(
                 f"{where} has a {key!r} field; passwords never go in the config file",
                 "remove it and use the keyring or MAILMIG_SOURCE_PASSWORD",
             )
+    spec = _account_kind(name, table, where)
+    if any(key.startswith("oauth2") for key in table):
+        try:
+            spec = oauth2.with_options(
+                spec,
+                provider=str(table.get("oauth2", "")),
+                client_id=str(table.get("oauth2_client_id", "")),
+                tenant=str(table.get("oauth2_tenant", "")),
+                token_command=str(table.get("oauth2_token_command", "")),
+                tables=providers or {},
+                complete=False,  # a client id may still come from the command line
+            )
+        except UsageError as exc:
+            raise ConfigError(f"{where}: {exc.message}", exc.hint) from None
+        if spec.oauth2 is None:
+            raise ConfigError(
+                f"{where} has oauth2 settings but no oauth2 provider",
+                'add oauth2 = "microsoft" (or google, or the name of an [oauth2.NAME] table)',
+            )
+    return spec
+
+
+def _account_kind(name: str, table: dict[str, Any], where: str) -> AccountSpec:
     for kind in ("maildir", "mbox"):
         if kind in table:
             return AccountSpec(kind=kind, path=str(table[kind]), name=name)
@@ -144,6 +213,14 @@ def account_table(spec: AccountSpec) -> dict[str, Any]:
         table["ca_file"] = spec.tls.ca_file
     if spec.kind != "imap":
         table["protocol"] = spec.kind
+    if spec.oauth2 is not None:
+        fields = {
+            "oauth2": spec.oauth2.provider,
+            "oauth2_client_id": spec.oauth2.client_id,
+            "oauth2_tenant": spec.oauth2.tenant,
+            "oauth2_token_command": spec.oauth2.token_command,
+        }
+        table |= {key: value for key, value in fields.items() if value}
     return table
 
 

@@ -48,6 +48,26 @@ class TlsOptions:
 
 
 @dataclass(frozen=True)
+class OAuth2Spec:
+    """How an IMAP account signs in with OAuth2 instead of a password (see `oauth2.py`).
+
+    Holds what the operator gave (options or the saved account's fields); defaults from the
+    config's [oauth2.PROVIDER] table and the built-in endpoints are added when signing in.
+    Never holds a token.
+    """
+
+    provider: str = ""
+    """"microsoft", "google", or the name of an [oauth2.NAME] table in config.toml; may be
+    empty when `token_command` supplies the tokens."""
+    client_id: str = ""
+    """The admin's own app registration (no client id is bundled)."""
+    tenant: str = ""
+    """Microsoft Entra tenant (GUID or domain) for a single-tenant app registration."""
+    token_command: str = ""
+    """A command printing an access token on stdout (run without a shell), normalised."""
+
+
+@dataclass(frozen=True)
 class AccountSpec:
     """Where an account lives and how to reach it; never holds a password."""
 
@@ -67,6 +87,8 @@ class AccountSpec:
     """The saved account's name, when it came from the config file."""
     command: str = ""
     """For kind "command": the command line mailmig starts (no shell), normalised."""
+    oauth2: OAuth2Spec | None = None
+    """Set when the account signs in with OAuth2 (IMAP only) instead of a password."""
 
     @property
     def is_local(self) -> bool:

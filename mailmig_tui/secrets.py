@@ -1,4 +1,5 @@
 """Passwords: from the environment, the keyring, or a prompt; never from argv or a file.
+Also the keyring entries of OAuth2 refresh tokens, and the log filter masking every secret.
 
 Order (the issue's contract): MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD, then keyring
 service "mailmig", then a prompt when stdin is a terminal, else a one-line error. On headless
@@ -47,6 +48,38 @@ def store_in_keyring(spec: AccountSpec, password: str) -> str | None:
         return None
     except Exception as exc:
         return f"the system keyring is not available here ({type(exc).__name__})"
+
+
+def keyring_lookup(key: str) -> tuple[str | None, str | None]:
+    """(the secret stored under `key`, None), or (None, why no keyring works here)."""
+    try:
+        import keyring
+
+        return keyring.get_password(SERVICE, key), None
+    except Exception as exc:  # NoKeyringError on headless hosts: the normal case
+        log.debug("keyring unavailable: %s", type(exc).__name__)
+        return None, f"the system keyring is not available here ({type(exc).__name__})"
+
+
+def keyring_store(key: str, secret: str) -> str | None:
+    """Keep a secret (an OAuth2 refresh token) under `key`; returns why it cannot be kept."""
+    try:
+        import keyring
+
+        keyring.set_password(SERVICE, key, secret)
+        return None
+    except Exception as exc:
+        return f"the system keyring is not available here ({type(exc).__name__})"
+
+
+def keyring_delete(key: str) -> None:
+    """Forget a secret that no longer works; nothing stored, or no keyring, is fine."""
+    try:
+        import keyring
+
+        keyring.delete_password(SERVICE, key)
+    except Exception as exc:
+        log.debug("keyring delete: %s", type(exc).__name__)
 
 
 def get_password(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from mailmig_tui import accounts
+from mailmig_tui import accounts, oauth2
 from mailmig_tui.config import Config, load_config
 from mailmig_tui.errors import UsageError
 from mailmig_tui.model import AccountSpec
@@ -48,6 +48,45 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
             "--target-command",
             metavar="COMMAND",
             help="the same for the target; it takes the place of TARGET",
+        )
+    if roles:
+        add_oauth2_options(parser, roles)
+
+
+def add_oauth2_options(parser: argparse.ArgumentParser, roles: set[str]) -> None:
+    """OAuth2 sign-in instead of a password, per side; see `oauth2.py` and the README."""
+    group = parser.add_argument_group("OAuth2 sign-in (Microsoft 365, Gmail)")
+    account = "the source" if "target" in roles else "ACCOUNT"
+    for role in [role for role in ("source", "target") if role in roles]:
+        which = account if role == "source" else "the target"
+        group.add_argument(
+            f"--{role}-oauth2",
+            metavar="PROVIDER",
+            help=f"sign in to {which} with OAuth2: microsoft, google, or an [oauth2.NAME] "
+            "table of config.toml",
+        )
+    group.add_argument(
+        "--oauth2-client-id",
+        metavar="ID",
+        help="your app registration's client id (else client_id under [oauth2.PROVIDER])",
+    )
+    group.add_argument(
+        "--oauth2-tenant", metavar="TENANT", help='Microsoft tenant id or domain ("organizations")'
+    )
+    group.add_argument(
+        "--oauth2-token-command",
+        metavar="COMMAND",
+        help="take access tokens from what COMMAND prints (run without a shell, on every "
+        "connect) for every account signing in with OAuth2"
+        + ("" if "target" in roles else "; it alone turns OAuth2 on"),
+    )
+    for role in [role for role in ("source", "target") if role in roles]:
+        group.add_argument(
+            f"--{role}-oauth2-token-command",
+            metavar="COMMAND",
+            help=f"the same for the {role} only; it alone turns OAuth2 on for it"
+            if "target" in roles
+            else "the same as --oauth2-token-command here",
         )
 
 
@@ -95,20 +134,22 @@ def resolve_role(args: argparse.Namespace, role: str, config: Config) -> Account
     text = account_arguments(args).get(role)  # first: refuses an argument too many
     command = getattr(args, f"{role}_command", None)
     if command is not None:
-        return _with_options(accounts.command_account(command), args, config)
+        return _with_options(accounts.command_account(command), args, config, role)
     if text is None:
         if hasattr(args, "folder"):  # `ls ACCOUNT` without FOLDER: argparse took it as FOLDER
             raise UsageError("ls needs ACCOUNT and FOLDER", "or --source-command COMMAND FOLDER")
         name = "ACCOUNT" if hasattr(args, "account") else role.upper()
         raise UsageError(f"no {role} account given", f"give {name} or --{role}-command COMMAND")
-    return _with_options(_lookup(text, config), args, config)
+    return _with_options(_lookup(text, config), args, config, role)
 
 
-def resolve_account(text: str | None, args: argparse.Namespace, config: Config) -> AccountSpec:
+def resolve_account(
+    text: str | None, args: argparse.Namespace, config: Config, role: str | None = None
+) -> AccountSpec:
     """A URL or a saved account name, combined with the command-line options.
 
     Knows no roles, so it refuses to guess when a --source-command or --target-command is
-    given: use `resolve_role` there.
+    given: use `resolve_role` there. With `role`, that side's --ROLE-oauth2 options apply.
     """
     if any(getattr(args, f"{role}_command", None) for role in ("source", "target")):
         raise UsageError(
@@ -117,7 +158,7 @@ def resolve_account(text: str | None, args: argparse.Namespace, config: Config) 
         )
     if text is None:
         raise UsageError("an account argument is missing", "give SOURCE and TARGET")
-    return _with_options(_lookup(text, config), args, config)
+    return _with_options(_lookup(text, config), args, config, role)
 
 
 def _lookup(text: str, config: Config) -> AccountSpec:
@@ -132,7 +173,10 @@ def _lookup(text: str, config: Config) -> AccountSpec:
     )
 
 
-def _with_options(spec: AccountSpec, args: argparse.Namespace, config: Config) -> AccountSpec:
+def _with_options(
+    spec: AccountSpec, args: argparse.Namespace, config: Config, role: str | None = None
+) -> AccountSpec:
+    spec = _with_oauth2(spec, args, config, role)
     if args.insecure:
         print(
             f"mailmig: warning: TLS certificates of {spec.display} are NOT verified (--insecure)",
@@ -145,6 +189,42 @@ def _with_options(spec: AccountSpec, args: argparse.Namespace, config: Config) -
         allow_plaintext=args.allow_plaintext,
         timeout=args.timeout if args.timeout is not None else config.timeout,
     )
+
+
+def _with_oauth2(
+    spec: AccountSpec, args: argparse.Namespace, config: Config, role: str | None
+) -> AccountSpec:
+    """Lay the OAuth2 options over the account acting as `role`.
+
+    --oauth2-token-command serves every account signing in with OAuth2 (by --ROLE-oauth2 or
+    its saved `oauth2` field) that has no --ROLE-oauth2-token-command; with one account
+    (folders, ls) it alone turns OAuth2 on. Client id and tenant apply to every OAuth2 account.
+    """
+    option = {name: getattr(args, name, None) for name in _OAUTH2_SHARED}
+    provider = getattr(args, f"{role}_oauth2", None) if role else None
+    own_command = getattr(args, f"{role}_oauth2_token_command", None) if role else None
+    one_account = role == "source" and not hasattr(args, "target")
+    shared_command = option["oauth2_token_command"]
+    if shared_command and not (one_account or provider or spec.oauth2 is not None):
+        shared_command = None
+    spec = oauth2.with_options(
+        spec,
+        provider=provider,
+        client_id=option["oauth2_client_id"],
+        tenant=option["oauth2_tenant"],
+        token_command=own_command or shared_command,
+        tables=config.oauth2,
+    )
+    if one_account and spec.oauth2 is None and any(option.values()):
+        given = next(name for name, value in option.items() if value).replace("_", "-")
+        raise UsageError(
+            f"--{given} needs an account signing in with OAuth2",
+            "add --source-oauth2 PROVIDER, or save the account with an oauth2 field",
+        )
+    return spec
+
+
+_OAUTH2_SHARED = ("oauth2_client_id", "oauth2_tenant", "oauth2_token_command")
 
 
 def open_account(

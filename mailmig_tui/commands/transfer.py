@@ -95,7 +95,8 @@ def _options(args: argparse.Namespace) -> CopyOptions:
 
 
 def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool) -> Accounts:
-    """Resolve both accounts and get both passwords up front (prompts before any work)."""
+    """Resolve both accounts, get both passwords and do the OAuth2 sign-ins up front
+    (prompts and device codes before any work)."""
     config = load_config()
     source = resolve_role(args, "source", config)
     target = resolve_role(args, "target", config)
@@ -112,11 +113,25 @@ def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool)
         for sub in ("cur", "new", "tmp"):
             os.mkdir(os.path.join(path, sub))
         stand_in = replace(target, path=path)
+    from mailmig_tui import oauth2
+
+    shared = [getattr(args, name, None) for name in ("oauth2_client_id", "oauth2_tenant")]
+    shared.append(getattr(args, "oauth2_token_command", None))
+    if any(shared) and source.oauth2 is None and target.oauth2 is None:
+        raise UsageError(
+            "the --oauth2-… options need an account signing in with OAuth2",
+            "add --source-oauth2 or --target-oauth2 PROVIDER",
+        )
+    source_password = secrets.get_password(source, "source") if needs_password(source) else ""
+    target_password = secrets.get_password(target, "target") if needs_password(target) else ""
+    for spec in (source, target):
+        if spec.oauth2 is not None:  # sign in now, before any connection waits on us
+            oauth2.token_provider(spec)()
     return Accounts(
         source,
         target,
-        secrets.get_password(source, "source") if needs_password(source) else "",
-        secrets.get_password(target, "target") if needs_password(target) else "",
+        source_password,
+        target_password,
         target_readonly=target_readonly,
         target_stand_in=stand_in,
     )

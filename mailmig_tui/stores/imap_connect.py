@@ -2,13 +2,15 @@
 
 Socket, TLS and IMAP exceptions from imapclient become our one-line errors here, so that an
 operator reads "the TLS certificate of mail:993 is not trusted (…)" and what to do about it.
-The POP3 store and IMAP over a command reuse the TLS context and the error mapping.
+The POP3 store and IMAP over a command reuse the TLS context and the error mapping. OAuth2
+accounts sign in with SASL OAUTHBEARER (RFC 7628) or XOAUTH2 instead of LOGIN.
 """
 
 from __future__ import annotations
 
 import contextlib
 import imaplib
+import json
 import logging
 import socket
 import ssl
@@ -121,8 +123,13 @@ def ready(client: imapclient.IMAPClient) -> imapclient.IMAPClient:
     return client
 
 
-def open_client(spec: AccountSpec, password: str) -> imapclient.IMAPClient:
-    """A logged-in imapclient connection; every failure becomes one of our errors."""
+def open_client(
+    spec: AccountSpec, password: str, *, oauth2_token: str | None = None
+) -> imapclient.IMAPClient:
+    """A logged-in imapclient connection; every failure becomes one of our errors.
+
+    With `oauth2_token` it signs in by SASL OAUTHBEARER or XOAUTH2 instead of LOGIN.
+    """
     timeout = imapclient.SocketTimeout(connect=spec.timeout, read=spec.timeout)
     try:
         client = imapclient.IMAPClient(
@@ -139,8 +146,69 @@ def open_client(spec: AccountSpec, password: str) -> imapclient.IMAPClient:
             if b"STARTTLS" not in client.capabilities():
                 raise starttls_missing(spec)
             client.starttls(tls_context(spec))
-        client.login(spec.user, password)
+        if oauth2_token is None:
+            client.login(spec.user, password)
+        else:
+            authenticate_oauth2(client, spec, oauth2_token)
     return ready(client)
+
+
+class _OAuth2Exchange:
+    """The client side of RFC 7628 (OAUTHBEARER) and Google's XOAUTH2, for imaplib.
+
+    The first challenge gets the credentials. A failure comes as a second challenge holding
+    a JSON error, which the client must answer with a dummy (RFC 7628 3.2.3: %x01;
+    XOAUTH2: an empty line) before the server's NO; imapclient's own helpers would send the
+    token again instead.
+    """
+
+    def __init__(self, mechanism: str, user: str, token: str) -> None:
+        self.mechanism = mechanism
+        if mechanism == "OAUTHBEARER":
+            authzid = user.replace("=", "=3D").replace(",", "=2C")
+            self.initial = f"n,a={authzid},\x01auth=Bearer {token}\x01\x01".encode()
+        else:
+            self.initial = f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+        self.sent = False
+        self.error = ""
+
+    def __call__(self, challenge: bytes) -> bytes:
+        if not self.sent:
+            self.sent = True
+            return self.initial
+        with contextlib.suppress(ValueError):
+            said = json.loads(challenge)
+            if isinstance(said, dict):
+                self.error = str(said.get("status") or said.get("error") or "")
+        return b"\x01" if self.mechanism == "OAUTHBEARER" else b""
+
+
+def authenticate_oauth2(client: imapclient.IMAPClient, spec: AccountSpec, token: str) -> None:
+    """AUTHENTICATE with an access token: OAUTHBEARER where offered, else XOAUTH2."""
+    offered = {bytes(c).upper() for c in client.capabilities()}
+    if b"AUTH=OAUTHBEARER" in offered:
+        mechanism = "OAUTHBEARER"
+    elif b"AUTH=XOAUTH2" in offered:
+        mechanism = "XOAUTH2"
+    else:
+        raise AuthError(
+            f"{spec.host} does not offer OAuth2 sign-in (AUTH=OAUTHBEARER or AUTH=XOAUTH2)",
+            "sign in to it with a password instead",
+        )
+    exchange = _OAuth2Exchange(mechanism, spec.user, token)
+    try:
+        client._imap.authenticate(mechanism, exchange)
+    except imaplib.IMAP4.abort:
+        raise  # a lost connection, not a refusal: shut_on_error says which
+    except imaplib.IMAP4.error as exc:
+        said = server_text(exc).rstrip(".")
+        if exchange.error and exchange.error not in said:  # RFC 7628's status, e.g. invalid_token
+            said += f"; {exchange.error}"
+        raise AuthError(
+            f"{spec.host} refused the OAuth2 sign-in ({mechanism}) for {spec.user}: {said}",
+            "the token must be for this user and allow IMAP; for Microsoft 365 the scope "
+            "IMAP.AccessAsUser.All, and IMAP enabled for the mailbox",
+        ) from None
 
 
 def server_text(exc: BaseException) -> str:

@@ -26,7 +26,10 @@ def open_store(
     """Connect (or open files) and return a ready store; raises our one-line errors.
 
     The password is asked for only when a login needs it: after connecting for POP3, and
-    for a command account only when its server does not greet preauthenticated.
+    for a command account only when its server does not greet preauthenticated. An OAuth2
+    account gets its access token before connecting (a device sign-in can take minutes, and
+    a server would drop the waiting connection), on every (re)connect, so a long run signs
+    in again with a renewed token.
     """
 
     def secret() -> str:
@@ -36,6 +39,8 @@ def open_store(
         secrets.redact(value)
         return value
 
+    if spec.oauth2 is not None:
+        return _open_oauth2(spec, readonly=readonly)
     if spec.kind == "maildir":
         from mailmig_tui.stores.maildir import MaildirStore
 
@@ -55,3 +60,12 @@ def open_store(
     from mailmig_tui.stores.imap import connect_imap
 
     return connect_imap(spec, secret(), readonly=readonly)
+
+
+def _open_oauth2(spec: AccountSpec, *, readonly: bool) -> MailStore:
+    from mailmig_tui import oauth2
+    from mailmig_tui.stores.imap import ImapStore
+    from mailmig_tui.stores.imap_connect import open_client
+
+    token = oauth2.token_provider(spec)()  # refuses anything but IMAP accounts
+    return ImapStore(open_client(spec, "", oauth2_token=token), spec, readonly=readonly)

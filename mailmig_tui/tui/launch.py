@@ -101,7 +101,7 @@ def run_tui(source: str | None, target: str | None, args: argparse.Namespace | N
     sessions: dict[str, AccountSession] = {}
     for role, text in (("source", source), ("target", target)):
         if text:
-            sessions[role] = AccountSession(resolve_account(text, options, config), role)
+            sessions[role] = AccountSession(resolve_account(text, options, config, role), role)
     return _run(
         sessions.get("source"),
         sessions.get("target"),

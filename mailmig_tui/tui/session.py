@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from mailmig_tui import secrets
+from mailmig_tui import accounts, secrets
 from mailmig_tui.errors import ConnectError, MailmigError, PasswordUnavailable
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.base import MailStore
@@ -85,7 +85,8 @@ class AccountSession:
 
     @property
     def needs_password(self) -> bool:
-        return self.spec.kind == "imap"
+        # POP3 asks for one too; command (PREAUTH), OAuth2 and local accounts do not.
+        return accounts.needs_password(self.spec)
 
     @property
     def has_password(self) -> bool:

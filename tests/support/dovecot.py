@@ -134,6 +134,9 @@ class DovecotServer:
     """Dovecot's login_greeting, to look like Exchange ("Microsoft Exchange") or Gmail."""
     pop3: bool = False
     """Also serve POP3 (plain with STLS on `pop3_port`, TLS on `pop3s_port`) and allow APOP."""
+    oauth2_introspection_url: str | None = None
+    """Also accept OAUTHBEARER and XOAUTH2 sign-ins, checking each token by RFC 7662
+    introspection (POST token=…) at this URL; passwords keep working."""
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mailmig-dovecot-")))
     imap_port: int = 0
     imaps_port: int = 0
@@ -298,6 +301,7 @@ class DovecotServer:
             capability = f"  imap_capability = +APPENDLIMIT={self.max_mail_size}\n"
         if self.capabilities is not None:
             capability = f"  imap_capability = {self.capabilities}\n"
+        oauth2_mechanisms = " oauthbearer xoauth2" if self.oauth2_introspection_url else ""
         if self.ssl:
             ssl_block = (
                 f"ssl = yes\nssl_cert = <{root}/tls/server.pem\nssl_key = <{root}/tls/server.key\n"
@@ -312,7 +316,7 @@ protocols = imap{" pop3" if self.pop3 else ""}
 listen = 127.0.0.1
 {ssl_block}disable_plaintext_auth = no
 {f"login_greeting = {self.greeting}" if self.greeting else ""}
-auth_mechanisms = plain login{" apop" if self.pop3 else ""}
+auth_mechanisms = plain login{" apop" if self.pop3 else ""}{oauth2_mechanisms}
 log_path = {root}/dovecot.log
 default_internal_user = {"dovecot" if os.getuid() == 0 else pwd.getpwuid(uid).pw_name}
 default_login_user = {"dovenull" if os.getuid() == 0 else pwd.getpwuid(uid).pw_name}
@@ -325,7 +329,7 @@ namespace inbox {{
   separator = {self.delimiter}
   prefix = {self.prefix}
 {special}}}
-passdb {{
+{self._oauth2_passdb()}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
@@ -355,6 +359,27 @@ service anvil {{
   chroot =
 }}
 {self._pop3_config() if self.pop3 else ""}"""
+
+    def _oauth2_passdb(self) -> str:
+        """Dovecot 2.3's oauth2 passdb, asked only for the token mechanisms."""
+        if not self.oauth2_introspection_url:
+            return ""
+        args = self.root / "dovecot-oauth2.conf.ext"
+        args.write_text(
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "introspection_mode = post\n"
+            "force_introspection = yes\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+        return f"""\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {args}
+}}
+"""
 
     def _pop3_config(self) -> str:
         # APOP works here because the passwd-file keeps {PLAIN} passwords.
