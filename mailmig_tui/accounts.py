@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+import ssl
 from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
@@ -95,16 +96,17 @@ def parse_account_url(text: str) -> AccountSpec:
                 f"{scheme} URL needs an absolute path: {text!r}", f"write {scheme}:///full/path"
             )
         return AccountSpec(kind=scheme, path=path)
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
+    if ":" in userinfo:  # checked first: no later error may repeat the password
+        raise UsageError(
+            "a password does not belong in an account URL",
+            "set MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD or use the keyring",
+        )
     kind = "pop3" if scheme in POP3_SCHEMES else "imap"
     schemes = SCHEMES_BY_KIND[kind]
     if scheme not in schemes:
         raise UsageError(f"unknown account URL scheme {scheme!r} in {text!r}", f"use {FORMS}")
     parts = urlsplit(text)
-    if parts.password is not None:
-        raise UsageError(
-            "a password does not belong in an account URL",
-            "set MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD or use the keyring",
-        )
     user = unquote(parts.username or "")
     host = parts.hostname or ""
     if not user:
@@ -152,16 +154,31 @@ def apply_options(
             f"refusing to send a password unencrypted to {spec.host}",
             f"use {secure}, or pass --allow-plaintext if you must",
         )
+    if spec.timeout <= 0:
+        raise UsageError(
+            f"the timeout must be a positive number of seconds, not {spec.timeout:g}",
+            "for example --timeout 30",
+        )
     if spec.tls.ca_file:
-        try:
-            with open(spec.tls.ca_file, "rb"):
-                pass
-        except OSError as exc:
-            raise UsageError(
-                f"cannot read the CA file {spec.tls.ca_file}: {exc.strerror}",
-                "give --ca-file a readable PEM file",
-            ) from None
+        check_ca_file(spec.tls.ca_file)
     return spec
+
+
+def check_ca_file(path: str) -> None:
+    """Refuse a CA file that cannot be read or holds no certificate, naming the file."""
+    try:
+        with open(path, "rb"):
+            pass
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except ssl.SSLError:  # before OSError, which it subclasses
+        raise UsageError(
+            f"the CA file {path} holds no PEM certificate",
+            "give --ca-file the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)",
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read the CA file {path}: {exc.strerror}", "give --ca-file a readable PEM file"
+        ) from None
 
 
 def to_url(spec: AccountSpec) -> str:

@@ -12,6 +12,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from mailmig_tui import __version__
 from mailmig_tui.commands.common import add_connection_options
@@ -21,8 +22,16 @@ from mailmig_tui.secrets import RedactingFilter, scrub
 Runner = Callable[[argparse.Namespace], int]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is our one line with a hint, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"mailmig: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="mailmig",
         description="Move one user's mailbox from one mail server to another.",
         epilog="Accounts: imaps://USER@HOST[:PORT], imap://USER@HOST (STARTTLS), "
@@ -33,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Passwords: MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD, the keyring, or a prompt.",
     )
     parser.add_argument("--version", action="version", version=f"mailmig {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     folders = sub.add_parser("folders", help="list an account's folders with counts and sizes")
     folders.add_argument("account", metavar="ACCOUNT")

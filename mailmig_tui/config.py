@@ -80,7 +80,10 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         return Config(path=path)
     except OSError as exc:
-        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read the config file {path}: {exc.strerror}",
+            "make it a readable file, or point MAILMIG_CONFIG_DIR elsewhere",
+        ) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -90,7 +93,10 @@ def load_config(path: Path | None = None) -> Config:
     settings = data.get("settings", {})
     timeout = settings.get("timeout", 30.0)
     if not isinstance(timeout, int | float) or timeout <= 0:
-        raise ConfigError(f"{path}: settings.timeout must be a positive number of seconds")
+        raise ConfigError(
+            f"{path}: settings.timeout must be a positive number of seconds",
+            "write timeout = 30 under [settings]",
+        )
     providers = {
         str(name).lower(): _oauth2_table(path, str(name), table)
         for name, table in _table(path, data, "oauth2").items()
@@ -108,14 +114,16 @@ def load_config(path: Path | None = None) -> Config:
 def _table(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{path}: [{key}] must be a table")
+        raise ConfigError(f"{path}: [{key}] must be a table", f"write [{key}.NAME] sections")
     return value
 
 
 def _oauth2_table(path: Path, name: str, table: Any) -> dict[str, str]:
     where = f"{path}: [oauth2.{name}]"
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
+        raise ConfigError(
+            f"{where} must be a table", "put the account's fields under it, one a line"
+        )
     for key in table:
         if "secret" in key.lower() or key.lower() in SECRET_KEYS:
             raise ConfigError(
@@ -134,7 +142,9 @@ def _account(
 ) -> AccountSpec:
     where = f"{path}: [accounts.{name}]"
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
+        raise ConfigError(
+            f"{where} must be a table", "put the account's fields under it, one a line"
+        )
     for key in table:
         if key.lower() in SECRET_KEYS or key.lower().endswith("secret"):
             raise ConfigError(
@@ -180,11 +190,16 @@ def _account_kind(name: str, table: dict[str, Any], where: str) -> AccountSpec:
     try:
         security = Security(str(table.get("security", "tls")).lower())
         host, user = str(table["host"]), str(table["user"])
-        port = int(table.get("port") or default_port(protocol, security))
     except KeyError as exc:
         raise ConfigError(f"{where} lacks {exc.args[0]!r}", "give host and user") from None
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}", "security is tls, starttls or plain") from None
+    port = table.get("port", default_port(protocol, security))
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(
+            f"{where}: port must be a number from 1 to 65535, not {port!r}",
+            "write e.g. port = 993, or leave it out for the protocol's default",
+        )
     ca_file = table.get("ca_file")
     return AccountSpec(
         kind=protocol,

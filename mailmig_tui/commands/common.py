@@ -12,7 +12,7 @@ from typing import Any
 from mailmig_tui import accounts, oauth2
 from mailmig_tui.config import Config, load_config
 from mailmig_tui.errors import UsageError
-from mailmig_tui.model import AccountSpec
+from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.open import open_store
 
@@ -136,7 +136,7 @@ def resolve_role(args: argparse.Namespace, role: str, config: Config) -> Account
     if command is not None:
         return _with_options(accounts.command_account(command), args, config, role)
     if text is None:
-        if hasattr(args, "folder"):  # `ls ACCOUNT` without FOLDER: argparse took it as FOLDER
+        if args.command == "ls":  # `ls ACCOUNT` without FOLDER: argparse took it as FOLDER
             raise UsageError("ls needs ACCOUNT and FOLDER", "or --source-command COMMAND FOLDER")
         name = "ACCOUNT" if hasattr(args, "account") else role.upper()
         raise UsageError(f"no {role} account given", f"give {name} or --{role}-command COMMAND")
@@ -177,7 +177,8 @@ def _with_options(
     spec: AccountSpec, args: argparse.Namespace, config: Config, role: str | None = None
 ) -> AccountSpec:
     spec = _with_oauth2(spec, args, config, role)
-    if args.insecure:
+    uses_tls = spec.kind in ("imap", "pop3") and spec.security is not Security.PLAIN
+    if args.insecure and uses_tls:
         print(
             f"mailmig: warning: TLS certificates of {spec.display} are NOT verified (--insecure)",
             file=sys.stderr,

@@ -79,7 +79,14 @@ def add_copy_options(parser: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> CopyOptions:
     if getattr(args, "connections", 1) < 1:
-        raise UsageError("--connections must be 1 or more")
+        raise UsageError("--connections must be 1 or more", "4 suits most servers")
+    report = getattr(args, "report", None)
+    if report and not os.access(os.path.dirname(os.path.abspath(report)), os.W_OK):
+        # Checked before connecting: a copy must not run only to fail at its last step.
+        raise UsageError(
+            f"cannot write the report {report}: its directory is missing or not writable",
+            "give --report a path in a writable directory",
+        )
     max_size = getattr(args, "max_size", None)
     if max_size is not None and max_size < 1:
         raise UsageError("--max-size must be a positive number of bytes")
@@ -102,7 +109,8 @@ def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool)
     target = resolve_role(args, "target", config)
     if copying and target.kind in ("mbox", "pop3"):
         raise UsageError(
-            f"an {target.kind} account can only be a source", "copy into maildir:// or IMAP"
+            f"{'an mbox' if target.kind == 'mbox' else 'a POP3'} account can only be a source",
+            "copy into maildir:// or IMAP",
         )
     stand_in = None
     if target_readonly and target.kind == "maildir" and not os.path.exists(target.path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -49,7 +50,12 @@ def _log_to_file() -> Iterator[None]:
     file_handler: logging.Handler | None = None
     try:
         directory = paths.ensure_private_dir(paths.log_dir())
-        file_handler = logging.FileHandler(directory / "tui.log", encoding="utf-8")
+        log_file = directory / "tui.log"
+        # Owner-only from the first byte (FileHandler would follow the umask): it names
+        # users, hosts and folders.
+        os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        log_file.chmod(0o600)
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
         file_handler.addFilter(RedactingFilter())
         file_handler.setFormatter(
             logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
