@@ -48,7 +48,7 @@ class FolderKey:
     target_folder: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per message in a plan: keep them small
 class JournalEntry:
     uid: int
     target_uidvalidity: int | None

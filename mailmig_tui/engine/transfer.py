@@ -52,7 +52,7 @@ EventSink = Callable[[TransferEvent], None]
 
 @dataclass(frozen=True)
 class TransferSettings:
-    batch_bytes: int = 8 * 1024 * 1024
+    batch_bytes: int = 2 * 1024 * 1024
     """Bytes fetched from the source at once: bounds memory whatever the mailbox size."""
     batch_messages: int = 100
     connections: int = 4

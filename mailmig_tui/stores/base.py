@@ -16,7 +16,7 @@ from types import TracebackType
 from mailmig_tui.model import AccountInfo, AppendResult, FolderInfo, Message, MessageSummary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per message in a plan: keep them small
 class HeaderProbe:
     """What the engine needs to recognise a message by content: size, date, a few headers."""
 
