@@ -209,6 +209,7 @@ def _account_kind(name: str, table: dict[str, Any], where: str) -> AccountSpec:
         security=security,
         tls=TlsOptions(ca_file=str(ca_file) if ca_file else None),
         name=name,
+        login_as=str(table.get("login_as", "")),
     )
 
 
@@ -226,6 +227,8 @@ def account_table(spec: AccountSpec) -> dict[str, Any]:
     }
     if spec.tls.ca_file:
         table["ca_file"] = spec.tls.ca_file
+    if spec.login_as:
+        table["login_as"] = spec.login_as
     if spec.kind != "imap":
         table["protocol"] = spec.kind
     if spec.oauth2 is not None:

@@ -89,6 +89,9 @@ class AccountSpec:
     """For kind "command": the command line mailmig starts (no shell), normalised."""
     oauth2: OAuth2Spec | None = None
     """Set when the account signs in with OAuth2 (IMAP only) instead of a password."""
+    login_as: str = ""
+    """Open this user's mailbox while logging in as `user`, an admin (SASL PLAIN
+    authorization identity): migrating without the users' passwords."""
 
     @property
     def is_local(self) -> bool:
@@ -101,6 +104,8 @@ class AccountSpec:
             return f"{self.kind}:{self.path}"
         if self.kind == "command":
             return f"command:{self.command}"
+        if self.login_as:
+            return f"{self.login_as}@{self.host} (as {self.user})"
         return f"{self.user}@{self.host}"
 
     @property
@@ -110,7 +115,8 @@ class AccountSpec:
             return f"{self.kind}://{self.path}"
         if self.kind == "command":
             return f"command:{self.command}"
-        return f"{self.kind}://{self.user}@{self.host}:{self.port}"
+        # The mailbox is the owner's, whoever logs in: a later direct login is the same one.
+        return f"{self.kind}://{self.login_as or self.user}@{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,13 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
             "--target-command",
             metavar="COMMAND",
             help="the same for the target; it takes the place of TARGET",
+        )
+    for role in [role for role in ("source", "target") if role in roles]:
+        group.add_argument(
+            f"--{role}-login-as",
+            metavar="USER",
+            help=f"open USER's mailbox on the {role}, logging in as the account's user (an "
+            "admin; SASL PLAIN authorization identity)",
         )
     if roles:
         add_oauth2_options(parser, roles)
@@ -177,6 +185,11 @@ def _with_options(
     spec: AccountSpec, args: argparse.Namespace, config: Config, role: str | None = None
 ) -> AccountSpec:
     spec = _with_oauth2(spec, args, config, role)
+    login_as = getattr(args, f"{role}_login_as", None) if role else None
+    if login_as:
+        if spec.kind != "imap":
+            raise UsageError(f"--{role}-login-as needs an IMAP account")
+        spec = replace(spec, login_as=login_as)
     uses_tls = spec.kind in ("imap", "pop3") and spec.security is not Security.PLAIN
     if args.insecure and uses_tls:
         print(

@@ -146,7 +146,15 @@ def open_client(
             if b"STARTTLS" not in client.capabilities():
                 raise starttls_missing(spec)
             client.starttls(tls_context(spec))
-        if oauth2_token is None:
+        if oauth2_token is None and spec.login_as:
+            if b"AUTH=PLAIN" not in client.capabilities():
+                raise AuthError(
+                    f"{spec.host} offers no SASL PLAIN, needed to open {spec.login_as}'s "
+                    f"mailbox as {spec.user}",
+                    "use the server's master-user login form instead (Dovecot: USER*MASTER)",
+                )
+            client.plain_login(spec.user, password, spec.login_as)
+        elif oauth2_token is None:
             client.login(spec.user, password)
         else:
             authenticate_oauth2(client, spec, oauth2_token)

@@ -131,6 +131,8 @@ class DovecotServer:
     capabilities: str | None = None
     """Replaces the post-login CAPABILITY list, to act like servers without LITERAL+ etc."""
     greeting: str | None = None
+    master_user: str | None = None
+    """An admin who may open any mailbox: as USER*MASTER, or by SASL PLAIN authzid."""
     """Dovecot's login_greeting, to look like Exchange ("Microsoft Exchange") or Gmail."""
     pop3: bool = False
     """Also serve POP3 (plain with STLS on `pop3_port`, TLS on `pop3s_port`) and allow APOP."""
@@ -329,7 +331,7 @@ namespace inbox {{
   separator = {self.delimiter}
   prefix = {self.prefix}
 {special}}}
-{self._oauth2_passdb()}passdb {{
+{self._oauth2_passdb()}{self._master_passdb()}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
@@ -378,6 +380,22 @@ passdb {{
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = {args}
+}}
+"""
+
+    def _master_passdb(self) -> str:
+        if not self.master_user:
+            return ""
+        (self.root / "master-users").write_text(
+            f"{self.master_user}:{{PLAIN}}{self.password(self.master_user)}\n"
+        )
+        return f"""\
+auth_master_user_separator = *
+passdb {{
+  driver = passwd-file
+  master = yes
+  pass = yes
+  args = scheme=PLAIN username_format=%u {self.root}/master-users
 }}
 """
 
