@@ -34,7 +34,8 @@ from mailmig_tui.tui.transfer_files import Estimate, TransferLog, estimate, load
 
 
 class LoginFailed(AuthError):
-    """A login of the copy failed; `role` says which account, so the TUI asks for its password."""
+    """A login of the copy failed; `role` says which account, so the TUI can ask for its
+    password again (not for an account signing in with OAuth2: it has none)."""
 
     def __init__(self, role: str, error: MailmigError) -> None:
         super().__init__(error.message, error.hint)
@@ -45,6 +46,10 @@ class LoginFailed(AuthError):
 class SessionAccounts(Accounts):
     """Opens each side with the password the TUI holds in memory: never a terminal prompt."""
 
+    sign_in: Callable[[str], None] | None = None
+    """Called with the role before each connection: an OAuth2 account signs in through the
+    TUI (`AccountSession.sign_in`), never on stderr."""
+
     def open_source(self) -> MailStore:
         return self._open("source", self.source, True, self.source_password)
 
@@ -52,14 +57,15 @@ class SessionAccounts(Accounts):
         spec = self.target_stand_in or self.target
         return self._open("target", spec, self.target_readonly, self.target_password)
 
-    @staticmethod
-    def _open(role: str, spec: AccountSpec, readonly: bool, password: str) -> MailStore:
+    def _open(self, role: str, spec: AccountSpec, readonly: bool, password: str) -> MailStore:
         def give(_spec: AccountSpec, _role: str) -> str:
             if not password:
                 raise PasswordUnavailable(f"no password for the {role} account {spec.display}")
             return password
 
         try:
+            if self.sign_in is not None and spec.oauth2 is not None:
+                self.sign_in(role)
             return open_store(spec, role=role, readonly=readonly, password=give)
         except (AuthError, PasswordUnavailable) as exc:
             raise LoginFailed(role, exc) from None

@@ -16,14 +16,35 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from mailmig_tui import accounts, secrets
+from mailmig_tui import accounts, oauth2, secrets
 from mailmig_tui.errors import ConnectError, MailmigError, PasswordUnavailable
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.open import open_store
 
 Opener = Callable[[], MailStore]
+
+
+class SignInView(Protocol):
+    """How the UI shows an OAuth2 device sign-in; every method is called from a worker thread."""
+
+    def show_device_code(
+        self,
+        session: AccountSession,
+        verification_uri: str,
+        user_code: str,
+        expires_in: int,
+        cancel: threading.Event,
+    ) -> None:
+        """Show the URL and the code; setting `cancel` ends the sign-in with an AuthError."""
+
+    def sign_in_done(self, session: AccountSession) -> None:
+        """The sign-in shown by `show_device_code` finished (signed in, failed or cancelled)."""
+
+    def notice(self, text: str) -> None:
+        """Something the operator should know (e.g. the sign-in is kept for this run only)."""
 
 
 class Connection:
@@ -77,6 +98,8 @@ class AccountSession:
     readonly: bool = True
     remember: bool = False
     """Store the password in the keyring once a login with it has worked."""
+    sign_in_view: SignInView | None = field(default=None, repr=False)
+    """Shows an OAuth2 device sign-in (the TUI sets it); None: on stderr, as the CLI does."""
     _connections: dict[str, Connection] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -94,9 +117,39 @@ class AccountSession:
 
     def open_store(self) -> MailStore:
         """A new connection (blocking: call from a worker thread only)."""
+        self.sign_in()
         return open_store(
             self.spec, role=self.role, readonly=self.readonly, password=self._give_password
         )
+
+    def sign_in(self) -> None:
+        """For an OAuth2 account: have a valid access token, signing in through the
+        `sign_in_view` first when needed (blocking: a worker thread only).
+
+        Also points the account's shared token provider at the view, so the copy's own
+        connections (which use the provider directly) sign in the same way.
+        """
+        view = self.sign_in_view
+        if self.spec.oauth2 is None or view is None:
+            return
+        cancel = threading.Event()  # one per attempt: a cancelled one never blocks a retry
+        shown = False
+
+        def show(verification_uri: str, user_code: str, expires_in: int) -> None:
+            nonlocal shown
+            shown = True
+            view.show_device_code(self, verification_uri, user_code, expires_in, cancel)
+
+        provider = oauth2.token_provider(
+            self.spec, on_device_code=show, on_notice=view.notice, cancel=cancel
+        )
+        if not isinstance(provider, oauth2.DeviceTokens):
+            return  # a token command runs on every connect: nothing to show or cache
+        try:
+            provider()
+        finally:
+            if shown:
+                view.sign_in_done(self)
 
     def _give_password(self, spec: AccountSpec, role: str) -> str:
         if not self.password:

@@ -79,6 +79,10 @@ class AccountPane(Vertical):
         yield Static(classes="pane-info")
 
     def on_mount(self) -> None:
+        from mailmig_tui.tui.screens.device_code import DeviceCodeSignIn
+
+        if self.session.sign_in_view is None:
+            self.session.sign_in_view = DeviceCodeSignIn(self.app)
         self.query_one(SearchInput).display = False
         self.update_title()
         self.connect()
@@ -210,7 +214,8 @@ class AccountPane(Vertical):
         self.state = "not connected: press r to retry"
         self.update_info()
         after = None
-        if isinstance(error, AuthError | PasswordUnavailable):
+        if isinstance(error, AuthError | PasswordUnavailable) and self.session.spec.oauth2 is None:
+            # An OAuth2 account has no password to ask for: its error dialog says it all.
             self.session.forget_password()
             after = self.ask_password  # from the dialog, not the environment that was wrong
         self.post_message(WorkFailed(error, self.session.role, after))

@@ -101,8 +101,13 @@ class TransferControl(Widget):
             self.target.spec,
             self.source.password or "",
             self.target.password or "",
+            sign_in=self._sign_in,
         )
         self._plan(accounts, selection)
+
+    def _sign_in(self, role: str) -> None:
+        """An OAuth2 side signs in through its session's dialog (called on the copy's threads)."""
+        (self.source if role == "source" else self.target).sign_in()
 
     @work(thread=True, group="copy-plan", exclusive=True, exit_on_error=False)
     def _plan(self, accounts: SessionAccounts, selection: Selection) -> None:
@@ -245,9 +250,11 @@ class TransferControl(Widget):
         self._finish()
         after: Callable[[], None] | None = None
         if isinstance(error, LoginFailed):
-            # As the panes do: the password in memory was wrong, so ask for it again.
+            # As the panes do: the password in memory was wrong, so ask for it again (an
+            # OAuth2 account has none: its refused token or sign-in is only shown).
             pane = self.main.pane(error.role)
-            after = pane.ask_password_again
+            if pane.session.spec.oauth2 is None:
+                after = pane.ask_password_again
         self.post_message(WorkFailed(error, "copy", after))
 
     def on_unmount(self) -> None:
