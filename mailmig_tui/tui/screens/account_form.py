@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
-from mailmig_tui.accounts import SCHEMES, apply_options
+from mailmig_tui.accounts import SCHEMES, apply_options, command_account, needs_password
 from mailmig_tui.config import save_account
 from mailmig_tui.errors import MailmigError, UsageError
 from mailmig_tui.model import AccountSpec, Security, TlsOptions
@@ -47,12 +47,26 @@ def default_port(security: Security) -> int:
 
 
 def build_spec(
-    name: str, host: str, port: str, security: str, user: str, ca_file: str, timeout: float
+    name: str,
+    host: str,
+    port: str,
+    security: str,
+    user: str,
+    ca_file: str,
+    timeout: float,
+    command: str = "",
 ) -> AccountSpec:
-    """The account the form describes; raises UsageError naming the field to fix."""
+    """The account the form describes; raises UsageError naming the field to fix.
+
+    With a command (e.g. `ssh oldhost /usr/lib/dovecot/imap`) the account is reached by
+    running it instead of at a host; the user is then only needed if its server asks.
+    """
     name, host, user, ca_file = name.strip(), host.strip(), user.strip(), ca_file.strip()
     if not name or any(c in name for c in ":/[]\"'") or name != " ".join(name.split()):
         raise UsageError("give the account a short name", "letters, digits, - and _ work best")
+    if command.strip():
+        spec = command_account(command.strip(), user=user, name=name)
+        return apply_options(spec, timeout=timeout)
     if not host:
         raise UsageError("the host is missing", "e.g. mail.example.com")
     if not user:
@@ -105,6 +119,12 @@ class AccountFormScreen(ModalScreen[NewAccount | None]):
                 yield Checkbox("Remember in the system keyring", id="remember")
                 yield Label("CA file")
                 yield Input(placeholder="optional: PEM of a private CA", id="ca", compact=True)
+                yield Label("Command")
+                yield Input(
+                    placeholder="or: ssh oldhost /usr/lib/dovecot/imap (instead of a host)",
+                    id="command",
+                    compact=True,
+                )
             yield Static(id="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Test and save", variant="primary", id="save", compact=True)
@@ -140,16 +160,17 @@ class AccountFormScreen(ModalScreen[NewAccount | None]):
             spec = build_spec(
                 self.value("name"), self.value("host"), self.value("port"),
                 str(security), self.value("user"), self.value("ca"), self.timeout,
+                self.value("command"),
             )  # fmt: skip
         except MailmigError as exc:
             self.show_error(exc.one_line())
             return
         password = self.value("password")
-        if not password:
+        if not password and needs_password(spec):
             self.show_error("the password is missing (it is only kept in memory)")
             return
         self.query_one("#save", Button).disabled = True
-        self.show_error(f"Logging in to {spec.host} …")
+        self.show_error(f"Logging in to {spec.display} …")
         remember = self.query_one("#remember", Checkbox).value
         self._test_and_save(spec, password, remember)
 
