@@ -41,9 +41,6 @@ from mailmig_tui.headers import decode_words, message_id, split_header_block
 from mailmig_tui.model import AppendResult, Message
 from mailmig_tui.stores.base import HeaderProbe, MailStore
 
-# The IMAP store's "slow down" answers (TODO: move both classes to mailmig_tui.errors, so the
-# engine need not know the IMAP module; they live there only for now).
-
 log = logging.getLogger(__name__)
 
 Connector = Callable[[], MailStore]

@@ -41,7 +41,7 @@ class LineList(ScrollView, can_focus=True):
     """Index of the highlighted row."""
 
     def row_count(self) -> int:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: the folder and message lists each say
 
     def row_text(self, row: int, width: int) -> tuple[str, str]:
         """The row as exactly `width` cells of text, and its kind: "", marked, dim, unread."""
