@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mailmig_tui.commands.common import human_size, open_account, print_json, table
+from mailmig_tui.errors import UsageError
 from mailmig_tui.model import FolderInfo, MessageSummary
 
 
@@ -45,8 +46,6 @@ def folder_json(folder: FolderInfo) -> dict[str, object]:
 
 def run_ls(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
-        from mailmig_tui.errors import UsageError
-
         raise UsageError("--limit must be 1 or more")
     _spec, store = open_account(args.account, args, role="source", readonly=True)
     with store:

@@ -3,14 +3,13 @@
 Message-ID together with size and INTERNALDATE; where there is no Message-ID, a digest of the
 Date, From, To and Subject headers with size and INTERNALDATE. Two different messages that
 share a Message-ID (resent, or a broken client) differ in size or date and so stay distinct.
-Identical copies of one message in a folder are counted, not collapsed (see `IdentityBag`).
+Identical copies of one message in a folder are counted, not collapsed: the planner and
+`verify` match them as a multiset, each target copy standing for one source message.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Iterable
 
 from mailmig_tui.headers import split_header_block
 from mailmig_tui.model import Message
@@ -41,20 +40,3 @@ def probe_of(message: Message) -> HeaderProbe:
         # it looks like "Subject: ..." (servers answer no header fields for it).
         head = b""
     return HeaderProbe(message.uid, len(message.data), message.internaldate, head, message.flags)
-
-
-class IdentityBag:
-    """A multiset of identities: each target copy accounts for exactly one source message."""
-
-    def __init__(self, identities: Iterable[str] = ()) -> None:
-        self._counts: Counter[str] = Counter(identities)
-
-    def take(self, identity: str) -> bool:
-        """Consume one copy of `identity`; False when none is left."""
-        if self._counts[identity] > 0:
-            self._counts[identity] -= 1
-            return True
-        return False
-
-    def add(self, identity: str) -> None:
-        self._counts[identity] += 1

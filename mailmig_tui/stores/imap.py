@@ -179,23 +179,19 @@ class ImapStore(MailStore):
         if write and self.readonly:
             raise ProtocolError(f"{self.spec.display} is opened read-only")
         try:
-            self._select_info = self.client.select_folder(folder, readonly=readonly)
+            # _call turns lost connections and "slow down" answers into our errors and
+            # leaves a plain NO, which for SELECT means the folder cannot be opened.
+            self._select_info = self._call(
+                "SELECT", self.client.select_folder, folder, readonly=readonly
+            )
         except imapclient.exceptions.IMAPClientError as exc:
-            if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):
-                raise
             self._selected = None
-            delay = imap_append.throttle_delay(server_text(exc))
-            if delay is not None:  # "slow down", not "no such folder": wait and reconnect
-                raise ServerThrottled(
-                    f"{self.spec.host} asked to slow down during SELECT: {server_text(exc)}",
-                    delay,
-                ) from None
             raise FolderMissing(
                 f"cannot open folder {folder!r} on {self.spec.display}: {server_text(exc)}"
             ) from None
-        except Exception as exc:
+        except MailmigError:
             self._selected = None
-            self._call("SELECT", _reraise, exc)
+            raise
         self._selected = (folder, readonly)
         return self._select_info
 
@@ -415,10 +411,6 @@ class ImapStore(MailStore):
             if str(quota.resource).upper() == "STORAGE":
                 return int(quota.usage) * 1024, int(quota.limit) * 1024
         return None
-
-
-def _reraise(exc: BaseException) -> None:
-    raise exc
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
