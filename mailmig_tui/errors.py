@@ -7,6 +7,9 @@ in a dialog. Nothing below the CLI prints tracebacks for these.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 
 class MailmigError(Exception):
     """Base of every error that is reported to the operator as one line."""
@@ -32,6 +35,41 @@ class UsageError(MailmigError):
     """The command line or a form field is wrong."""
 
     default_hint = "see `mailmig --help`"
+
+
+@dataclass(frozen=True)
+class MappingConflict:
+    """Two source folders the automatic mapping rules would put into one target folder.
+
+    `source_a` claimed `target` first (in source folder order), `source_b` came after it.
+    """
+
+    source_a: str
+    source_b: str
+    target: str
+
+
+class FolderMapConflict(UsageError):
+    """Source folders would go to one target folder by accident (`engine.mapping`).
+
+    `conflicts` holds every collision found, in source folder order, so a front end can show
+    them all without reading the message; the message names the first one.
+    """
+
+    default_hint = "use --map SOURCE=TARGET to choose the target folder yourself"
+
+    def __init__(self, conflicts: Iterable[MappingConflict], hint: str | None = None) -> None:
+        self.conflicts: tuple[MappingConflict, ...] = tuple(conflicts)
+        if not self.conflicts:
+            raise ValueError("FolderMapConflict needs at least one conflict")
+        first = self.conflicts[0]
+        message = (
+            f"source folders {first.source_a!r} and {first.source_b!r} would both go to "
+            f"target folder {first.target!r}"
+        )
+        if len(self.conflicts) > 1:
+            message += f" (and {len(self.conflicts) - 1} more)"
+        super().__init__(message, hint)
 
 
 class ConfigError(MailmigError):

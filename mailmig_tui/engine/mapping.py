@@ -23,8 +23,11 @@ are left alone; and since every escaped component contains "%25" or the delimite
 no unescaped one contains "%" plus two hex digits, `unescape_component` can always undo it.
 Mapping never guesses that a source name is already escaped.
 
-Two source folders never end up in one target folder by accident: that raises UsageError,
-unless both were sent there with --map.
+Two source folders never end up in one target folder by accident. Every such collision is
+a `MappingConflict` value (`find_conflicts`); `map_folders` raises `FolderMapConflict`
+carrying all of them, found in one pass, unless the caller asks for the mappings anyway
+(`allow_conflicts=True`, for a front end that shows them). A folder sent to its target with
+--map is never in a conflict: merging may be the point.
 """
 
 from __future__ import annotations
@@ -32,12 +35,12 @@ from __future__ import annotations
 import fnmatch
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from mailmig_tui.errors import FolderMissing, UsageError
+from mailmig_tui.errors import FolderMapConflict, FolderMissing, MappingConflict, UsageError
 from mailmig_tui.model import AccountInfo, FolderInfo, SpecialUse
 from mailmig_tui.special import is_inbox, with_guessed_roles
 
@@ -48,7 +51,7 @@ _BY_ROLE = frozenset(
 )
 _PERCENT_HEX = re.compile("%[0-9A-Fa-f]{2}")
 _NO_OVERRIDES: Mapping[str, str] = MappingProxyType({})
-_MAP_HINT = "use --map SOURCE=TARGET to choose the target folder yourself"
+_MAP_HINT = FolderMapConflict.default_hint
 
 
 @dataclass(frozen=True)
@@ -155,14 +158,54 @@ def _target_name(base: str | None, rest: Sequence[str], ns: Namespace, source: s
     return (ns.delimiter or "").join([base, *rest])
 
 
+def target_key(name: str, *, fold_case: bool = False) -> str:
+    """What makes two target folder names one folder: INBOX in any case is "INBOX", and on a
+    server that compares names without case (`fold_case`) every name is casefolded."""
+    if is_inbox(name):
+        return "INBOX"
+    return name.casefold() if fold_case else name
+
+
+def find_conflicts(
+    mappings: Iterable[FolderMapping],
+    chosen: Collection[str] = (),
+    *,
+    fold_case: bool = False,
+) -> list[MappingConflict]:
+    """Every pair of source folders put into one target folder, in the order of the later one.
+
+    `chosen` names the source folders whose target the operator gave (the --map keys, INBOX
+    in any case): they are exempt, in either role. Of three folders in one target, the first
+    is paired with each later one. `fold_case` compares targets as `target_key` does.
+    """
+    exempt = {"INBOX" if is_inbox(name) else name for name in chosen}
+    claimed: dict[str, str] = {}
+    conflicts: list[MappingConflict] = []
+    for mapping in mappings:
+        if ("INBOX" if is_inbox(mapping.source) else mapping.source) in exempt:
+            continue
+        key = target_key(mapping.target, fold_case=fold_case)
+        first = claimed.setdefault(key, mapping.source)
+        if first != mapping.source:
+            conflicts.append(MappingConflict(first, mapping.source, mapping.target))
+    return conflicts
+
+
 def map_folders(
     source_folders: Sequence[FolderInfo],
     source_ns: Namespace,
     target_folders: Sequence[FolderInfo],
     target_ns: Namespace,
     overrides: Mapping[str, str] = _NO_OVERRIDES,
+    *,
+    allow_conflicts: bool = False,
 ) -> list[FolderMapping]:
-    """One mapping per selectable source folder, in source order (rules in the docstring)."""
+    """One mapping per selectable source folder, in source order (rules in the docstring).
+
+    Source folders that would share a target folder raise `FolderMapConflict` with all of
+    them; with `allow_conflicts` they are mapped anyway, and `find_conflicts(result,
+    overrides)` names them.
+    """
     manual = resolve_overrides(source_folders, overrides)
     homes: dict[SpecialUse, str] = {}
     for name, role in _roles([f for f in target_folders if f.selectable], target_ns).items():
@@ -176,14 +219,11 @@ def map_folders(
     anchors.update({split_name(name, source_ns): (t, "manual") for name, t in manual.items()})
 
     result: list[FolderMapping] = []
-    claimed: dict[str, str] = {}
     for folder in (f for f in source_folders if f.selectable):
         if folder.name in manual:
-            # Explicit, so exempt from the collision check: merging may be the point.
             result.append(FolderMapping(folder.name, manual[folder.name], "manual"))
-            continue
-        if is_inbox(folder.name):
-            mapping = FolderMapping(folder.name, "INBOX", "inbox")
+        elif is_inbox(folder.name):
+            result.append(FolderMapping(folder.name, "INBOX", "inbox"))
         else:
             parts = split_name(folder.name, source_ns)
             depth = next((k for k in range(len(parts), 0, -1) if parts[:k] in anchors), 0)
@@ -191,16 +231,11 @@ def map_folders(
             base, reason = anchor
             rest = [escape_component(part, target_ns.delimiter) for part in parts[depth:]]
             target = _target_name(base, rest, target_ns, folder.name)
-            mapping = FolderMapping(folder.name, target, reason, rest != list(parts[depth:]))
-        key = "INBOX" if is_inbox(mapping.target) else mapping.target
-        if key in claimed:
-            raise UsageError(
-                f"source folders {claimed[key]!r} and {folder.name!r} would both go to "
-                f"target folder {mapping.target!r}",
-                _MAP_HINT,
-            )
-        claimed[key] = folder.name
-        result.append(mapping)
+            result.append(FolderMapping(folder.name, target, reason, rest != list(parts[depth:])))
+    if not allow_conflicts:
+        conflicts = find_conflicts(result, manual)
+        if conflicts:
+            raise FolderMapConflict(conflicts)
     return result
 
 
