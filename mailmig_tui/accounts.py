@@ -13,37 +13,22 @@ Anything without `://` is the name of a saved account in the config file. A comm
 (IMAP over a command's stdin/stdout, e.g. `ssh oldhost /usr/lib/dovecot/imap`) comes from
 --source-command / --target-command or a saved account's `command` field. OAuth2 sign-in
 (--source-oauth2 PROVIDER, a saved account's `oauth2` field) is laid over an IMAP account by
-`oauth2.with_options`.
+`oauth2.with_options`. What each kind of account is (schemes, ports, source only or not)
+is in `kinds.py`.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import shlex
 import ssl
 from dataclasses import replace
-from urllib.parse import unquote, urlsplit
 
+from mailmig_tui import kinds
 from mailmig_tui.errors import UsageError
 from mailmig_tui.model import AccountSpec, Security, TlsOptions
 
-SCHEMES = {
-    "imaps": (Security.TLS, 993),
-    "imap": (Security.STARTTLS, 143),
-    "imap+plain": (Security.PLAIN, 143),
-}
-"""IMAP URL schemes: (security, default port)."""
-POP3_SCHEMES = {
-    "pop3s": (Security.TLS, 995),
-    "pop3": (Security.STARTTLS, 110),
-    "pop3+plain": (Security.PLAIN, 110),
-}
-SCHEMES_BY_KIND = {"imap": SCHEMES, "pop3": POP3_SCHEMES}
-LOCAL_SCHEMES = ("maildir", "mbox")
-FORMS = (
-    "imaps://USER@HOST[:PORT], imap://…, imap+plain://…, pop3s://…, pop3://…, pop3+plain://…, "
-    "maildir:///PATH or mbox:///PATH"
-)
+SCHEMES = kinds.IMAP.url_schemes
+"""IMAP URL schemes: (security, default port); every kind's are in `kinds.KINDS`."""
 
 
 def is_loopback(host: str) -> bool:
@@ -56,31 +41,21 @@ def is_loopback(host: str) -> bool:
 
 
 def default_port(kind: str, security: Security) -> int:
-    return next(port for sec, port in SCHEMES_BY_KIND[kind].values() if sec is security)
+    """The default port of a network kind ("imap", "pop3") with `security`."""
+    found = kinds.KINDS[kind]
+    if not isinstance(found, kinds.HostKind):
+        raise ValueError(f"{found.role_label} has no port")
+    return found.default_port(security)
 
 
 def needs_password(spec: AccountSpec) -> bool:
-    """Whether to ask for a password before connecting.
-
-    A command account usually starts a preauthenticated server (`* PREAUTH`); if its server
-    asks for a login after all, the password is asked for then. An account signing in with
-    OAuth2 needs a token instead (`oauth2.token_provider`).
-    """
-    return spec.kind in SCHEMES_BY_KIND and spec.oauth2 is None
+    """Whether to ask for a password before connecting (see `kinds.needs_password`)."""
+    return kinds.needs_password(spec)
 
 
 def command_account(command: str, *, user: str = "", name: str = "") -> AccountSpec:
     """An account reached by running `command` (split like a shell would, never run by one)."""
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise UsageError(
-            f"cannot split the command {command!r}: {exc}", "check its quotes"
-        ) from None
-    if not argv:
-        raise UsageError("the account command is empty", "give the command that speaks IMAP")
-    # Normalised, so that re-typing it with other spacing or quoting is the same account.
-    return AccountSpec(kind="command", command=shlex.join(argv), user=user, name=name)
+    return kinds.command_spec(command, user=user, name=name)
 
 
 def parse_account_url(text: str) -> AccountSpec:
@@ -88,43 +63,23 @@ def parse_account_url(text: str) -> AccountSpec:
     scheme, sep, rest = text.partition("://")
     scheme = scheme.lower()
     if not sep:
-        raise UsageError(f"not an account URL: {text!r}", f"use {FORMS} or a saved account name")
-    if scheme in LOCAL_SCHEMES:
-        path = unquote(rest)
-        if not path.startswith("/"):
-            raise UsageError(
-                f"{scheme} URL needs an absolute path: {text!r}", f"write {scheme}:///full/path"
-            )
-        return AccountSpec(kind=scheme, path=path)
+        raise UsageError(
+            f"not an account URL: {text!r}", f"use {kinds.url_forms()} or a saved account name"
+        )
+    kind = kinds.kind_for_scheme(scheme)
+    if kind is not None and kind.local:
+        return kind.from_url(text)
     userinfo = rest.split("/", 1)[0].rpartition("@")[0]
     if ":" in userinfo:  # checked first: no later error may repeat the password
         raise UsageError(
             "a password does not belong in an account URL",
             "set MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD or use the keyring",
         )
-    kind = "pop3" if scheme in POP3_SCHEMES else "imap"
-    schemes = SCHEMES_BY_KIND[kind]
-    if scheme not in schemes:
-        raise UsageError(f"unknown account URL scheme {scheme!r} in {text!r}", f"use {FORMS}")
-    parts = urlsplit(text)
-    user = unquote(parts.username or "")
-    host = parts.hostname or ""
-    if not user:
-        raise UsageError(f"the account URL has no user: {text!r}", f"write {scheme}://USER@HOST")
-    if not host:
-        raise UsageError(f"the account URL has no host: {text!r}", f"write {scheme}://USER@HOST")
-    if parts.path not in ("", "/"):
-        raise UsageError(f"unexpected path in account URL: {text!r}", f"use {FORMS}")
-    try:
-        port = parts.port
-    except ValueError:
+    if kind is None:
         raise UsageError(
-            f"bad port in account URL: {text!r}", "the port is a number from 1 to 65535"
-        ) from None
-    security, default = schemes[scheme]
-    if port == 0:
-        raise UsageError(f"bad port in account URL: {text!r}", "the port is a number 1-65535")
-    return AccountSpec(kind=kind, user=user, host=host, port=port or default, security=security)
+            f"unknown account URL scheme {scheme!r} in {text!r}", f"use {kinds.url_forms()}"
+        )
+    return kind.from_url(text)
 
 
 def apply_options(
@@ -143,16 +98,12 @@ def apply_options(
         allow_plaintext=allow_plaintext or spec.allow_plaintext,
         timeout=timeout if timeout is not None else spec.timeout,
     )
-    plaintext = spec.kind in SCHEMES_BY_KIND and spec.security is Security.PLAIN
-    if plaintext and not (spec.allow_plaintext or is_loopback(spec.host)):
-        secure = (
-            "pop3s:// or pop3:// (STLS)"
-            if spec.kind == "pop3"
-            else "imaps:// or imap:// (STARTTLS)"
-        )
+    kind = kinds.kind_of(spec)
+    remote = not (spec.allow_plaintext or is_loopback(spec.host))
+    if isinstance(kind, kinds.HostKind) and spec.security is Security.PLAIN and remote:
         raise UsageError(
             f"refusing to send a password unencrypted to {spec.host}",
-            f"use {secure}, or pass --allow-plaintext if you must",
+            f"use {kind.secure_schemes()}, or pass --allow-plaintext if you must",
         )
     if spec.timeout <= 0:
         raise UsageError(
@@ -182,14 +133,6 @@ def check_ca_file(path: str) -> None:
 
 
 def to_url(spec: AccountSpec) -> str:
-    """The URL form of a spec, for display and for the TUI's account list."""
-    if spec.is_local:
-        return f"{spec.kind}://{spec.path}"
-    if spec.kind == "command":
-        return spec.display  # not a URL: shown only, never parsed back
-    schemes = SCHEMES_BY_KIND[spec.kind]
-    scheme = {v[0]: k for k, v in schemes.items()}[spec.security]
-    user = spec.user.replace("%", "%25").replace("@", "%40").replace(":", "%3A")
-    default = schemes[scheme][1]
-    port = "" if spec.port == default else f":{spec.port}"
-    return f"{scheme}://{user}@{spec.host}{port}"
+    """The URL form of a spec, for display and for the TUI's account list (a command
+    account's form is shown only, never parsed back)."""
+    return kinds.kind_of(spec).to_url(spec)

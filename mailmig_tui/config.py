@@ -46,7 +46,6 @@ copy = "f5,c"                      # binding id = keys
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,9 +54,9 @@ from typing import Any
 import tomli_w
 
 from mailmig_tui import oauth2, paths
-from mailmig_tui.accounts import SCHEMES_BY_KIND, command_account, default_port
 from mailmig_tui.errors import ConfigError, UsageError
-from mailmig_tui.model import AccountSpec, Security, TlsOptions
+from mailmig_tui.kinds import kind_for_table, kind_of
+from mailmig_tui.model import AccountSpec
 
 SECRET_KEYS = ("password", "pass", "passwd", "secret")
 
@@ -151,7 +150,7 @@ def _account(
                 f"{where} has a {key!r} field; passwords never go in the config file",
                 "remove it and use the keyring or MAILMIG_SOURCE_PASSWORD",
             )
-    spec = _account_kind(name, table, where)
+    spec = kind_for_table(table, where).from_config(table, name=name, where=where)
     if any(key.startswith("oauth2") for key in table):
         try:
             spec = oauth2.with_options(
@@ -173,64 +172,9 @@ def _account(
     return spec
 
 
-def _account_kind(name: str, table: dict[str, Any], where: str) -> AccountSpec:
-    for kind in ("maildir", "mbox"):
-        if kind in table:
-            return AccountSpec(kind=kind, path=str(table[kind]), name=name)
-    if "command" in table:
-        try:
-            return command_account(
-                str(table["command"]), user=str(table.get("user", "")), name=name
-            )
-        except UsageError as exc:
-            raise ConfigError(f"{where}: {exc.message}", exc.hint) from None
-    protocol = str(table.get("protocol", "imap")).lower()
-    if protocol not in SCHEMES_BY_KIND:
-        raise ConfigError(f"{where}: unknown protocol {protocol!r}", "protocol is imap or pop3")
-    try:
-        security = Security(str(table.get("security", "tls")).lower())
-        host, user = str(table["host"]), str(table["user"])
-    except KeyError as exc:
-        raise ConfigError(f"{where} lacks {exc.args[0]!r}", "give host and user") from None
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}", "security is tls, starttls or plain") from None
-    port = table.get("port", default_port(protocol, security))
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ConfigError(
-            f"{where}: port must be a number from 1 to 65535, not {port!r}",
-            "write e.g. port = 993, or leave it out for the protocol's default",
-        )
-    ca_file = table.get("ca_file")
-    return AccountSpec(
-        kind=protocol,
-        user=user,
-        host=host,
-        port=port,
-        security=security,
-        tls=TlsOptions(ca_file=str(ca_file) if ca_file else None),
-        name=name,
-        login_as=str(table.get("login_as", "")),
-    )
-
-
 def account_table(spec: AccountSpec) -> dict[str, Any]:
     """The TOML table that saves `spec` (without any secret)."""
-    if spec.is_local:
-        return {spec.kind: spec.path}
-    if spec.kind == "command":
-        return {"command": spec.command} | ({"user": spec.user} if spec.user else {})
-    table: dict[str, Any] = {
-        "host": spec.host,
-        "port": spec.port,
-        "security": spec.security.value,
-        "user": spec.user,
-    }
-    if spec.tls.ca_file:
-        table["ca_file"] = spec.tls.ca_file
-    if spec.login_as:
-        table["login_as"] = spec.login_as
-    if spec.kind != "imap":
-        table["protocol"] = spec.kind
+    table = kind_of(spec).to_config(spec)
     if spec.oauth2 is not None:
         fields = {
             "oauth2": spec.oauth2.provider,
@@ -242,6 +186,14 @@ def account_table(spec: AccountSpec) -> dict[str, Any]:
     return table
 
 
+def with_provider_table(spec: AccountSpec, config: Config | None = None) -> AccountSpec:
+    """An OAuth2 account built without the config (not by `load_config` or the commands'
+    resolving) with its [oauth2.PROVIDER] table laid in: oauth2.py never reads the file."""
+    if spec.oauth2 is None or spec.oauth2.provider_table is not None:
+        return spec
+    return oauth2.with_tables(spec, (config or load_config()).oauth2)
+
+
 def save_account(name: str, spec: AccountSpec, path: Path | None = None) -> None:
     """Add or replace one saved account, keeping the rest of the file's data."""
     path = path or paths.config_file()
@@ -251,8 +203,4 @@ def save_account(name: str, spec: AccountSpec, path: Path | None = None) -> None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
     data.setdefault("accounts", {})[name] = account_table(spec)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        tomli_w.dump(data, handle)
-    os.replace(tmp, path)
+    paths.write_private(path, tomli_w.dumps(data))

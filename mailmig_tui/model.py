@@ -51,9 +51,9 @@ class TlsOptions:
 class OAuth2Spec:
     """How an IMAP account signs in with OAuth2 instead of a password (see `oauth2.py`).
 
-    Holds what the operator gave (options or the saved account's fields); defaults from the
-    config's [oauth2.PROVIDER] table and the built-in endpoints are added when signing in.
-    Never holds a token.
+    Holds what the operator gave (options or the saved account's fields) and the config's
+    [oauth2.PROVIDER] table; its defaults and the built-in endpoints are added when signing
+    in. Never holds a token.
     """
 
     provider: str = ""
@@ -65,6 +65,11 @@ class OAuth2Spec:
     """Microsoft Entra tenant (GUID or domain) for a single-tenant app registration."""
     token_command: str = ""
     """A command printing an access token on stdout (run without a shell), normalised."""
+    provider_table: tuple[tuple[str, str], ...] | None = field(default=None, compare=False)
+    """The [oauth2.PROVIDER] table of config.toml as (key, value) pairs, None when there is
+    none: laid in by whoever resolves the account (`oauth2.with_options(tables=...)`), since
+    oauth2.py never reads the config file. Context, not the operator's setting: never saved,
+    and left out of comparisons (the same account with the same options is the same)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class AccountSpec:
 
     kind: str
     """"imap", "pop3", "command" (IMAP over a command's stdin/stdout), or a local store
-    kind: "maildir", "mbox"."""
+    kind: "maildir", "mbox"; what each kind means is in `kinds.KINDS`."""
     user: str = ""
     host: str = ""
     port: int = 0
@@ -95,28 +100,24 @@ class AccountSpec:
 
     @property
     def is_local(self) -> bool:
-        return self.kind in ("maildir", "mbox")
+        """Files on this machine (`kinds.StoreKind.local`)."""
+        from mailmig_tui.kinds import kind_of  # kinds imports this module
+
+        return kind_of(self).local
 
     @property
     def display(self) -> str:
         """A short, password-free label such as `alice@mail.example.com`."""
-        if self.is_local:
-            return f"{self.kind}:{self.path}"
-        if self.kind == "command":
-            return f"command:{self.command}"
-        if self.login_as:
-            return f"{self.login_as}@{self.host} (as {self.user})"
-        return f"{self.user}@{self.host}"
+        from mailmig_tui.kinds import kind_of
+
+        return kind_of(self).display(self)
 
     @property
     def identity(self) -> str:
         """A stable key for journals and saved folder maps."""
-        if self.is_local:
-            return f"{self.kind}://{self.path}"
-        if self.kind == "command":
-            return f"command:{self.command}"
-        # The mailbox is the owner's, whoever logs in: a later direct login is the same one.
-        return f"{self.kind}://{self.login_as or self.user}@{self.host}:{self.port}"
+        from mailmig_tui.kinds import kind_of
+
+        return kind_of(self).identity(self)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ access tokens come from one of two places:
 `token_provider(spec)` returns the account's provider, one per account and process, so the
 engine's reconnects (Accounts.open_source/open_target -> open_store) share the cached token.
 Calling it returns a valid access token, signing in first when needed.
+
+This module never reads config.toml: whoever resolves an account (config.load_config, the
+commands, the TUI) hands the [oauth2.PROVIDER] table in with `with_options(tables=...)`, and
+the spec carries it (`OAuth2Spec.provider_table`) to wherever the sign-in happens.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass, replace
 
 from mailmig_tui import oauth2_flow, secrets
 from mailmig_tui.errors import UsageError
+from mailmig_tui.kinds import kind_of
 from mailmig_tui.model import AccountSpec, OAuth2Spec
 from mailmig_tui.oauth2_command import CommandTokens
 from mailmig_tui.oauth2_flow import Clock, DeviceCodeCallback, Endpoints, Sleep, Tokens
@@ -87,21 +92,48 @@ def with_options(
     """`spec` with command-line OAuth2 options laid over its saved ones, checked.
 
     A provider or a token command turns OAuth2 on; a client id or tenant alone does not.
-    `complete=False` (a saved account) does not yet insist on a client id.
+    `complete=False` (a saved account) does not yet insist on a client id. `tables` are the
+    config's [oauth2.NAME] tables: the provider's goes into the spec (`with_tables`), where
+    signing in finds it; without them the spec keeps the table it carries.
     """
     current = spec.oauth2
     if current is None and not provider and not token_command:
         return spec
     current = current or OAuth2Spec()
+    name = (provider or current.provider).lower()
     oauth2 = OAuth2Spec(
-        provider=(provider or current.provider).lower(),
+        provider=name,
         client_id=client_id or current.client_id,
         tenant=tenant or current.tenant,
         token_command=normalise_command(token_command) if token_command else current.token_command,
+        # Only the same provider's table still applies.
+        provider_table=current.provider_table if name == current.provider else None,
     )
     spec = replace(spec, oauth2=oauth2)
-    check(spec, tables, complete=complete)
+    if tables is not None:
+        spec = with_tables(spec, tables)
+    check(spec, complete=complete)
     return spec
+
+
+def with_tables(spec: AccountSpec, tables: Mapping[str, Mapping[str, str]]) -> AccountSpec:
+    """`spec` carrying its provider's table from `tables` (None in it when there is none)."""
+    if spec.oauth2 is None:
+        return spec
+    table = tables.get(spec.oauth2.provider)
+    carried = None if table is None else tuple((str(k), str(v)) for k, v in table.items())
+    return replace(spec, oauth2=replace(spec.oauth2, provider_table=carried))
+
+
+def _tables(
+    spec: AccountSpec, tables: Mapping[str, Mapping[str, str]] | None
+) -> Mapping[str, Mapping[str, str]]:
+    """The tables given, else the one the spec carries."""
+    if tables is not None:
+        return tables
+    assert spec.oauth2 is not None
+    carried = spec.oauth2.provider_table
+    return {} if carried is None else {spec.oauth2.provider: dict(carried)}
 
 
 def normalise_command(command: str) -> str:
@@ -120,10 +152,13 @@ def check(
     *,
     complete: bool = True,
 ) -> None:
-    """Refuse what cannot work before anything connects; one clear line each."""
+    """Refuse what cannot work before anything connects; one clear line each.
+
+    `tables` are the config's [oauth2.NAME] tables; without them, the one the spec carries.
+    """
     if spec.oauth2 is None:
         return
-    if spec.kind != "imap":
+    if not kind_of(spec).oauth2:
         raise UsageError(
             f"OAuth2 sign-in works with IMAP accounts, not with {spec.display}",
             "use an imaps:// or imap:// account, or sign in with a password",
@@ -131,7 +166,9 @@ def check(
     if not spec.oauth2.token_command:
         if complete:
             endpoints(spec, tables)
-        elif spec.oauth2.provider not in BUILT_IN and spec.oauth2.provider not in (tables or {}):
+        elif spec.oauth2.provider not in BUILT_IN and spec.oauth2.provider not in _tables(
+            spec, tables
+        ):
             raise UsageError(
                 f"unknown OAuth2 provider {spec.oauth2.provider!r}", f"use {PROVIDER_HINT}"
             )
@@ -141,12 +178,9 @@ def endpoints(
     spec: AccountSpec, tables: Mapping[str, Mapping[str, str]] | None = None
 ) -> Endpoints:
     """The authorisation server for `spec`: its own fields, then [oauth2.PROVIDER] of the
-    config file, then the built-in endpoints."""
+    config file (from `tables`, else the table the spec carries), then the built-in ones."""
     assert spec.oauth2 is not None
-    if tables is None:
-        from mailmig_tui.config import load_config
-
-        tables = load_config().oauth2
+    tables = _tables(spec, tables)
     oauth2 = spec.oauth2
     name = oauth2.provider
     if not name:

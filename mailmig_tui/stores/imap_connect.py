@@ -27,12 +27,14 @@ from mailmig_tui.errors import (
     TimeoutError_,
     TLSError,
 )
+from mailmig_tui.kinds import IMAP, HostKind, kind_of
 from mailmig_tui.model import AccountSpec, Security
 
-_PORTS = {
-    "imap": ("IMAP", "imaps:// is 993, imap:// with STARTTLS is 143"),
-    "pop3": ("POP3", "pop3s:// is 995, pop3:// with STLS is 110"),
-}
+
+def _host_kind(spec: AccountSpec) -> HostKind:
+    """The server kind the spec names; a command account speaks IMAP."""
+    kind = kind_of(spec)
+    return kind if isinstance(kind, HostKind) else IMAP
 
 
 def tls_context(spec: AccountSpec) -> ssl.SSLContext:
@@ -48,7 +50,8 @@ def tls_context(spec: AccountSpec) -> ssl.SSLContext:
 def connect_error(spec: AccountSpec, exc: BaseException) -> MailmigError:
     """Turn a socket/TLS/IMAP exception from connecting into a one-line error."""
     where = f"{spec.host}:{spec.port}" if spec.port else spec.host
-    protocol, ports = _PORTS.get(spec.kind, _PORTS["imap"])
+    kind = _host_kind(spec)
+    protocol, ports = kind.protocol, kind.ports_text()
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or str(exc)
         if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
@@ -82,10 +85,11 @@ def connect_error(spec: AccountSpec, exc: BaseException) -> MailmigError:
     return ProtocolError(f"{where}: {exc}", "run with --debug and report it")
 
 
-def starttls_missing(spec: AccountSpec, command: str = "STARTTLS") -> TLSError:
-    scheme = "pop3s:// (port 995)" if spec.kind == "pop3" else "imaps:// (port 993)"
+def starttls_missing(spec: AccountSpec) -> TLSError:
+    kind = _host_kind(spec)
+    scheme = f"{kind.scheme_for(Security.TLS)}:// (port {kind.default_port(Security.TLS)})"
     return TLSError(
-        f"{spec.host}:{spec.port} does not offer {command}",
+        f"{spec.host}:{spec.port} does not offer {kind.starttls_command}",
         f"use {scheme}; we never fall back to plaintext",
     )
 

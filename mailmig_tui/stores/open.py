@@ -1,10 +1,12 @@
-"""Opening any account kind as a `MailStore`: the one place that knows every store class."""
+"""Opening any account as a `MailStore`: one entry point, dispatching through `kinds.KINDS`
+(each kind's opener knows its store class)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from mailmig_tui import secrets
+from mailmig_tui.kinds import kind_of
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.base import MailStore
 
@@ -39,33 +41,9 @@ def open_store(
         secrets.redact(value)
         return value
 
-    if spec.oauth2 is not None:
-        return _open_oauth2(spec, readonly=readonly)
-    if spec.kind == "maildir":
-        from mailmig_tui.stores.maildir import MaildirStore
+    kind = kind_of(spec)
+    if spec.oauth2 is not None and not kind.oauth2:
+        from mailmig_tui import oauth2
 
-        return MaildirStore(spec.path, readonly=readonly)
-    if spec.kind == "mbox":
-        from mailmig_tui.stores.mbox import MboxStore
-
-        return MboxStore(spec.path, readonly=readonly)
-    if spec.kind == "pop3":
-        from mailmig_tui.stores.pop3 import connect_pop3
-
-        return connect_pop3(spec, secret, readonly=readonly)
-    if spec.kind == "command":
-        from mailmig_tui.stores.imap_command import connect_command
-
-        return connect_command(spec, secret, readonly=readonly)
-    from mailmig_tui.stores.imap import connect_imap
-
-    return connect_imap(spec, secret(), readonly=readonly)
-
-
-def _open_oauth2(spec: AccountSpec, *, readonly: bool) -> MailStore:
-    from mailmig_tui import oauth2
-    from mailmig_tui.stores.imap import ImapStore
-    from mailmig_tui.stores.imap_connect import open_client
-
-    token = oauth2.token_provider(spec)()  # refuses anything but IMAP accounts
-    return ImapStore(open_client(spec, "", oauth2_token=token), spec, readonly=readonly)
+        oauth2.check(spec)  # refuses, naming the account
+    return kind.open(spec, secret, readonly)

@@ -154,7 +154,7 @@ def connect_pop3(spec: AccountSpec, password: Callable[[], str], *, readonly: bo
         caps = capabilities(client)
         if spec.security is Security.STARTTLS:
             if "STLS" not in caps:
-                raise starttls_missing(spec, "STLS")
+                raise starttls_missing(spec)
             client.stls(context)
             caps = capabilities(client)
         _login(client, spec, password(), caps)

@@ -18,8 +18,8 @@ import pytest
 import tomli_w
 
 from mailmig_tui import oauth2, paths
+from mailmig_tui.account_args import resolve_role
 from mailmig_tui.cli import build_parser
-from mailmig_tui.commands.common import resolve_role
 from mailmig_tui.commands.transfer import _accounts
 from mailmig_tui.config import load_config, save_account
 from mailmig_tui.errors import AuthError, ConfigError, UsageError
@@ -109,7 +109,7 @@ class Flow:
         self.clock = Clock()
         self.codes: list[tuple[str, str, int]] = []
         self.notices: list[str] = []
-        spec = spec_for()
+        spec = oauth2.with_tables(spec_for(), tables(fake))
         self.provider = oauth2.DeviceTokens(
             spec,
             oauth2.endpoints(spec, tables(fake)),
@@ -248,7 +248,7 @@ def test_the_device_code_callback_can_be_set_by_the_caller(fake: FakeOAuthServer
     path = paths.config_file()
     paths.ensure_private_dir(path.parent)
     path.write_text(tomli_w.dumps({"oauth2": tables(fake)}))
-    spec = spec_for()
+    spec = oauth2.with_tables(spec_for(), tables(fake))
     shown: list[tuple[str, str, int]] = []
     provider = oauth2.token_provider(spec, on_device_code=lambda *args: shown.append(args))
     assert isinstance(provider, oauth2.DeviceTokens)
