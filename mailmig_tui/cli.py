@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = add_batch_parser(sub)
     add_connection_options(batch)
-    batch.set_defaults(run=_lazy("batch", "run_batch_command"))
+    headless, screen = _lazy("batch", "run_batch_command"), _tui("run_batch")
+    batch.set_defaults(run=lambda args: screen(args) if args.tui else headless(args))
 
     coexist = sub.add_parser(
         "coexistence", help="write relay maps routing migrated users to the new server"

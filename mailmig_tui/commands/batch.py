@@ -6,10 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from mailmig_tui.commands.common import human_size, print_json, resolve_account, table
-from mailmig_tui.commands.transfer import write_report
-from mailmig_tui.config import load_config
-from mailmig_tui.engine.batch import UserResult, read_batch, read_passwords_file, run_batch
+from mailmig_tui.account_args import batch_job
+from mailmig_tui.commands.common import print_json, table
+from mailmig_tui.engine.batch import UserResult, batch_summary, run_batch
 from mailmig_tui.engine.coexistence import (
     migrated_users,
     postfix_relay_recipients,
@@ -18,7 +17,8 @@ from mailmig_tui.engine.coexistence import (
 from mailmig_tui.engine.events import FolderDone, TransferEvent
 from mailmig_tui.engine.journal import Journal, default_path
 from mailmig_tui.engine.plan import CopyOptions
-from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.engine.report_file import write_report
+from mailmig_tui.engine.wording import human_size
 from mailmig_tui.errors import UsageError
 
 
@@ -63,25 +63,23 @@ def add_batch_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
 
 
 def run_batch_command(args: argparse.Namespace) -> int:
-    if args.parallel < 1 or args.connections < 1:
-        raise UsageError("--parallel and --connections must be 1 or more")
-    users = read_batch(
-        Path(args.csv),
-        passwords_in_csv=args.passwords_in_csv,
-        source_host=args.source_host,
-        target_host=args.target_host,
-    )
-    passwords = read_passwords_file(Path(args.passwords_file)) if args.passwords_file else {}
-    config = load_config()
+    """The headless batch; `--tui` is dispatched to the TUI by cli.py before this."""
+    job = batch_job(args)
 
     def show(result: UserResult, event: TransferEvent | None) -> None:
         if event is None and result.state != "copying":
+            report = result.report
+            if report is not None and report.verify is not None and report.verify.missing:
+                state = f"{result.state} ({report.verify.missing} missing on the target)"
+            else:
+                state = result.state
             print(
-                f"{result.state}: {result.user.label}"
-                + (f": {result.error}" if result.error else ""),
+                f"{state}: {result.user.label}" + (f": {result.error}" if result.error else ""),
                 file=sys.stderr,
                 flush=True,
             )
+            if report is not None and report.log_path is not None:
+                print(f"mailmig: log: {report.log_path}", file=sys.stderr, flush=True)
         elif event is None:
             print(f"copying: {result.user.label}", file=sys.stderr, flush=True)
         elif isinstance(event, FolderDone) and event.report.failed + event.report.too_large:
@@ -92,35 +90,16 @@ def run_batch_command(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    if args.tui:
-        from mailmig_tui.tui.batch_app import BatchApp
-
-        app = BatchApp(
-            users,
-            lambda text: resolve_account(text, args, config),
-            parallel=args.parallel,
-            passwords=passwords,
-            settings=TransferSettings(connections=args.connections),
-        )
-        code = app.run()
-        if args.report:
-            write_report(args.report, {"users": [r.as_json() for r in app.results]})
-        return 1 if code is None else int(code)
     results = run_batch(
-        users,
-        lambda text: resolve_account(text, args, config),
-        parallel=args.parallel,
-        passwords=passwords,
+        job.users,
+        job.resolve,
+        parallel=job.parallel,
+        passwords=job.passwords,
         options=CopyOptions(),
-        settings=TransferSettings(connections=args.connections),
+        settings=job.settings,
         on_event=show,
     )
-    summary = {
-        "users": [r.as_json() for r in results],
-        "done": sum(r.state == "done" for r in results),
-        "failed": sum(r.state == "failed" for r in results),
-        "errors": sum(r.state == "error" for r in results),
-    }
+    summary = batch_summary(results)
     if args.report:
         write_report(args.report, summary)
     if args.json:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from mailmig_tui.commands.common import human_size, open_account, print_json, table
+from mailmig_tui.commands.common import open_account, print_json, table
+from mailmig_tui.engine.wording import human_size
 from mailmig_tui.errors import UsageError
 from mailmig_tui.model import FolderInfo, MessageSummary
 

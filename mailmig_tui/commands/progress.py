@@ -18,7 +18,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from mailmig_tui.commands.common import human_size
 from mailmig_tui.engine.events import (
     FolderDone,
     FolderStarted,
@@ -28,7 +27,9 @@ from mailmig_tui.engine.events import (
     Reconnecting,
     ServerBusy,
     TransferEvent,
+    Verifying,
 )
+from mailmig_tui.engine.wording import failure_line, human_size, notice_text
 
 
 class RateColumn(TextColumn):
@@ -58,6 +59,8 @@ class ProgressDisplay:
         self.overall: TaskID | None = None
         self.folder_tasks: dict[str, TaskID] = {}
         """One bar per folder being copied; several run at once over the connection pool."""
+        self.verify_task: TaskID | None = None
+        self.verify_started = False
 
     def __enter__(self) -> ProgressDisplay:
         if self.live:
@@ -120,25 +123,25 @@ class ProgressDisplay:
             self.line(
                 f"done {r.source} -> {r.target}: copied {r.copied}, already there "
                 f"{r.already_present}, too large {r.too_large}, failed {r.failed}"
+                + (f", not copied {r.not_copied}" if r.not_copied else "")
                 + (f"; stopped: {r.error}" if r.error else "")
                 + ("" if self.progress is not None else f" ({self.rate_text()})")
             )
         elif isinstance(event, MessageFailed):
-            f = event.failure
-            what = "too large" if f.too_large else "failed"
-            self.line(
-                f"mailmig: {what}: {f.message.folder} UID {f.message.uid} "
-                f"{f.message.subject[:60]!r} {f.message.message_id}: {f.reason}"
-            )
+            self.line(f"mailmig: {failure_line(event.failure)}")
         elif isinstance(event, MessageSkipped):
             self.line(f"skipped: {event.message.folder} UID {event.message.uid}: {event.reason}")
-        elif isinstance(event, Reconnecting):
-            self.line(
-                f"connection lost ({event.reason}); reconnecting in {event.delay:.1f} s "
-                f"(attempt {event.attempt})"
-            )
-        elif isinstance(event, ServerBusy):
-            self.line(
-                f"the {event.side} asks us to slow down ({event.reason}); waiting "
-                f"{event.delay:.1f} s (attempt {event.attempt})"
-            )
+        elif isinstance(event, Reconnecting | ServerBusy):
+            self.line(notice_text(event))
+        elif isinstance(event, Verifying):
+            self._verifying(event)
+
+    def _verifying(self, event: Verifying) -> None:
+        """The check after the copy: a bar of its own, or a line at its start and end."""
+        if self.progress is not None:
+            if self.verify_task is None:
+                self.verify_task = self.progress.add_task("verifying", total=max(event.total, 1))
+            self.progress.update(self.verify_task, completed=event.checked)
+        elif not self.verify_started:
+            self.line(f"verifying {event.total} messages on the target")
+        self.verify_started = True

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import json
 import os
 import shutil
 import sys
 import tempfile
-from contextlib import ExitStack
 from dataclasses import replace
 
-from mailmig_tui import presets, secrets
+from mailmig_tui import paths, presets, secrets
+from mailmig_tui.account_args import resolve_role
 from mailmig_tui.accounts import needs_password
-from mailmig_tui.commands.common import human_size, print_json, resolve_role, table
+from mailmig_tui.commands.common import print_json, table
 from mailmig_tui.commands.progress import ProgressDisplay
 from mailmig_tui.config import load_config
-from mailmig_tui.engine.journal import Journal, default_path
+from mailmig_tui.engine.copy_service import CopyRequest, CopyService
+from mailmig_tui.engine.events import TransferReport
 from mailmig_tui.engine.mapping import parse_map_option
-from mailmig_tui.engine.plan import CopyOptions, Plan, map_accounts
-from mailmig_tui.engine.session import Accounts, CopySession
+from mailmig_tui.engine.plan import CopyOptions, Plan
+from mailmig_tui.engine.report_file import check_report_path, write_report
+from mailmig_tui.engine.session import Accounts
 from mailmig_tui.engine.transfer import TransferSettings
-from mailmig_tui.engine.verify import verify
+from mailmig_tui.engine.verify import VerifyReport
+from mailmig_tui.engine.wording import human_size, missing_line, quota_text, size_limit_text
 from mailmig_tui.errors import UsageError
+from mailmig_tui.kinds import kind_of, require_target
 from mailmig_tui.secrets import scrub
 
 
@@ -69,6 +72,11 @@ def add_copy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-size", type=int, metavar="BYTES", help="skip larger messages")
     parser.add_argument("--report", metavar="FILE.json", help="write the report as JSON")
     parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not check the copied folders on the target afterwards",
+    )
+    parser.add_argument(
         "--connections",
         type=int,
         default=4,
@@ -81,12 +89,8 @@ def _options(args: argparse.Namespace) -> CopyOptions:
     if getattr(args, "connections", 1) < 1:
         raise UsageError("--connections must be 1 or more", "4 suits most servers")
     report = getattr(args, "report", None)
-    if report and not os.access(os.path.dirname(os.path.abspath(report)), os.W_OK):
-        # Checked before connecting: a copy must not run only to fail at its last step.
-        raise UsageError(
-            f"cannot write the report {report}: its directory is missing or not writable",
-            "give --report a path in a writable directory",
-        )
+    if report:
+        check_report_path(report)
     max_size = getattr(args, "max_size", None)
     if max_size is not None and max_size < 1:
         raise UsageError("--max-size must be a positive number of bytes")
@@ -107,13 +111,11 @@ def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool)
     config = load_config()
     source = resolve_role(args, "source", config)
     target = resolve_role(args, "target", config)
-    if copying and target.kind in ("mbox", "pop3"):
-        raise UsageError(
-            f"{'an mbox' if target.kind == 'mbox' else 'a POP3'} account can only be a source",
-            "copy into maildir:// or IMAP",
-        )
+    if copying:
+        require_target(target)
     stand_in = None
-    if target_readonly and target.kind == "maildir" and not os.path.exists(target.path):
+    writes_files = kind_of(target).local and kind_of(target).can_be_target  # a Maildir
+    if target_readonly and writes_files and not os.path.exists(target.path):
         # A dry run into a Maildir the copy would create: plan against an empty stand-in,
         # since opening the real path read-only refuses it and writable would create it.
         path = tempfile.mkdtemp(prefix="mailmig-dry-run-")
@@ -145,28 +147,40 @@ def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool)
     )
 
 
+def _description(options: CopyOptions) -> str:
+    text = "folders " + ", ".join(options.include) if options.include else "all folders"
+    if options.exclude:
+        text += " except " + ", ".join(options.exclude)
+    return text
+
+
 def run_copy(args: argparse.Namespace) -> int:
     options = _options(args)
     accounts = _accounts(args, target_readonly=options.dry_run, copying=True)
-    with ExitStack() as stack:
-        journal: Journal | None = None
-        if not options.dry_run or default_path().exists():
-            journal = Journal()
-            stack.callback(journal.close)
-        session = stack.enter_context(CopySession(accounts, journal))
-        plan = session.plan(options)
+    request = CopyRequest(
+        options=options,
+        settings=TransferSettings(connections=args.connections),
+        verify=not args.no_verify,
+        description=_description(options),
+    )
+    service = CopyService(accounts)
+    prepared = service.prepare(request)
+    try:
+        plan = prepared.plan
         if args.json and options.dry_run:
             print_json(plan_json(plan))
         elif not args.json:
             print_plan(plan)
         for warning in plan.warnings:
             print(f"mailmig: warning: {warning}", file=sys.stderr)
-        if options.dry_run:
-            return 0
-        with ProgressDisplay(plan.messages_to_copy, plan.bytes_to_copy) as display:
-            report = session.run(
-                plan, on_event=display, settings=TransferSettings(connections=args.connections)
-            )
+    except BaseException:
+        prepared.close()
+        raise
+    if options.dry_run:
+        prepared.close()
+        return 0
+    with ProgressDisplay(plan.messages_to_copy, plan.bytes_to_copy) as display:
+        report = service.run(prepared, on_event=display)
     if args.report:
         write_report(args.report, report.as_json())
     if args.json:
@@ -175,25 +189,52 @@ def run_copy(args: argparse.Namespace) -> int:
         print(
             f"copied {report.copied} messages ({human_size(report.bytes)}) in "
             f"{report.elapsed:.1f} s; already there {report.already_present}, "
-            f"too large {report.too_large}, failed {report.failed}"
+            f"too large {report.too_large}, failed {report.failed}, "
+            f"not copied {report.not_copied}"
         )
+    return _copy_status(report)
+
+
+def _copy_status(report: TransferReport) -> int:
+    """The lines for stderr after a copy, the log path last; returns the exit status."""
     for folder in report.folders:
         if folder.error and folder.error != report.error:  # the give-up line says it once
             print(f"mailmig: {folder.source}: {scrub(folder.error)}", file=sys.stderr)
+    if report.verify is not None:
+        _print_missing(report.verify)
+        if report.verify.missing == 0:
+            print(f"mailmig: verified: {report.verify.checked} messages", file=sys.stderr)
+    elif report.verify_problem:
+        print(f"mailmig: verify: {scrub(report.verify_problem)}", file=sys.stderr)
     if report.error:
         print(f"mailmig: gave up: {scrub(report.error)}", file=sys.stderr)
+    _print_log(report.log_path)
+    if report.error:
         return 2
     return 0 if report.complete else 1
 
 
-def write_report(path: str, data: dict[str, object]) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2)
-            handle.write("\n")
-    except OSError as exc:
-        raise UsageError(f"cannot write the report {path}: {exc.strerror}") from None
+def _print_missing(result: VerifyReport) -> None:
+    for folder in result.folders:
+        for ref in folder.missing:
+            line = missing_line(folder.source, ref.uid, ref.subject, ref.message_id)
+            print(f"mailmig: {scrub(line)}", file=sys.stderr)
+    if result.missing:
+        print(
+            f"mailmig: verify: {result.missing} messages are not on the target; "
+            "copy again to send them",
+            file=sys.stderr,
+        )
+
+
+def _print_log(path: object) -> None:
+    if path is None:
+        print(
+            f"mailmig: log: none (cannot write to {paths.log_dir()}; set MAILMIG_LOG_DIR)",
+            file=sys.stderr,
+        )
+    else:
+        print(f"mailmig: log: {path}", file=sys.stderr)
 
 
 def plan_json(plan: Plan) -> dict[str, object]:
@@ -242,26 +283,18 @@ def print_plan(plan: Plan) -> None:
         if preset is not None:
             print(f"{side} is {preset.title}: " + "; ".join(preset.notes))
     print(table(rows, right=(3, 4, 5, 6, 7)))
-    limit = human_size(plan.size_limit) if plan.size_limit else "none known"
-    quota = (
-        f"{human_size(plan.quota[0])} of {human_size(plan.quota[1])} used"
-        if plan.quota
-        else "none reported"
-    )
     print(
         f"To copy: {plan.messages_to_copy} messages, {human_size(plan.bytes_to_copy)}; "
-        f"size limit {limit}; target quota {quota}"
+        f"size limit {size_limit_text(plan.size_limit)}; target quota {quota_text(plan.quota)}"
     )
 
 
 def run_verify(args: argparse.Namespace) -> int:
     options = _options(args)
     accounts = _accounts(args, target_readonly=True, copying=False)
-    with accounts.open_source() as source, accounts.open_target() as target:
-        mapped = map_accounts(source, target, options)
-        report = verify(source, target, [mapping for mapping, _info in mapped.pairs])
+    report, log = CopyService(accounts).verify(options)
     if args.json:
-        print_json(report.as_json())
+        print_json({**report.as_json(), "log": str(log) if log is not None else None})
     else:
         rows = [["SOURCE", "TARGET", "SOURCE MSGS", "TARGET MSGS", "MISSING"]]
         for f in report.folders:
@@ -277,10 +310,11 @@ def run_verify(args: argparse.Namespace) -> int:
         print(table(rows, right=(2, 3, 4)))
         for f in report.folders:
             for m in f.missing:
-                print(f"missing: {f.source} UID {m.uid} {m.subject[:60]!r} {m.message_id}")
+                print(missing_line(f.source, m.uid, m.subject, m.message_id))
         print(
             "verified: nothing missing"
             if report.missing == 0
             else f"verify: {report.missing} messages missing on the target"
         )
+    _print_log(log)
     return 0 if report.missing == 0 else 1

@@ -24,10 +24,11 @@ from urllib.parse import quote
 
 from mailmig_tui import secrets
 from mailmig_tui.accounts import needs_password
+from mailmig_tui.engine.copy_service import CopyRequest, CopyService
 from mailmig_tui.engine.events import TransferEvent, TransferReport
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions
-from mailmig_tui.engine.session import Accounts, CopySession
+from mailmig_tui.engine.session import Accounts
 from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.errors import ConfigError, MailmigError, PasswordUnavailable, UsageError
 from mailmig_tui.model import AccountSpec
@@ -154,6 +155,29 @@ Resolver = Callable[[str], AccountSpec]
 UserEventSink = Callable[[UserResult, TransferEvent | None], None]
 
 
+@dataclass(frozen=True)
+class BatchJob:
+    """A batch as the operator asked for it, whichever front end runs it."""
+
+    users: Sequence[BatchUser]
+    resolve: Resolver
+    passwords: dict[str, str] = field(default_factory=dict, repr=False)
+    parallel: int = 2
+    settings: TransferSettings = field(default_factory=lambda: TransferSettings(connections=2))
+    report: str | None = None
+    """Where to write the batch report (JSON), if anywhere."""
+
+
+def batch_summary(results: Sequence[UserResult]) -> dict[str, object]:
+    """The batch report: one entry per user, and how many ended in each state."""
+    return {
+        "users": [r.as_json() for r in results],
+        "done": sum(r.state == "done" for r in results),
+        "failed": sum(r.state == "failed" for r in results),
+        "errors": sum(r.state == "error" for r in results),
+    }
+
+
 def run_batch(
     users: Sequence[BatchUser],
     resolve: Resolver,
@@ -165,7 +189,8 @@ def run_batch(
     cancel: threading.Event | None = None,
     on_event: UserEventSink = lambda result, event: None,
 ) -> list[UserResult]:
-    """Copy every user's mailbox; one user's failure never stops the others."""
+    """Copy every user's mailbox through the copy service (so each user is verified and
+    logged like a single `mailmig copy`); one user's failure never stops the others."""
     results = [UserResult(user) for user in users]
     cancel = cancel or threading.Event()
     lock = threading.Lock()
@@ -267,10 +292,11 @@ def _copy_user(
     }
 
     accounts = Accounts(source_spec, target_spec, words["source"], words["target"])
-    with CopySession(accounts, journal) as session:
-        return session.run(
-            session.plan(options),
-            cancel=cancel,
-            on_event=lambda event: notify(result, event),
-            settings=settings or TransferSettings(connections=2),
-        )
+    request = CopyRequest(
+        options=options,
+        settings=settings or TransferSettings(connections=2),
+        description=f"batch {user.label}",
+    )
+    return CopyService(accounts, journal).copy(
+        request, cancel=cancel, on_event=lambda event: notify(result, event)
+    )

@@ -7,6 +7,11 @@ messages, tests collect them in a list. Nothing here knows about either screen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mailmig_tui.engine.verify import VerifyReport
 
 
 @dataclass(frozen=True)
@@ -34,16 +39,49 @@ class FolderReport:
     source: str
     target: str
     source_messages: int = 0
+    """The selected source messages (the whole folder, or the marked ones)."""
     copied: int = 0
     already_present: int = 0
     too_large: int = 0
     failed: int = 0
+    not_copied: int = 0
+    """Left alone because the run stopped (quota, cancel, server gone, folder aborted) or
+    because they vanished from the source meanwhile: a re-run takes them."""
     bytes: int = 0
     flags_updated: int = 0
     created: bool = False
     failures: list[Failure] = field(default_factory=list)
     error: str = ""
     """A folder-level problem (target full, folder vanished) that stopped this folder."""
+    copied_uids: dict[int, int] = field(default_factory=dict, repr=False)
+    """Source UID -> size of each message this run copied, until verify has confirmed them."""
+
+    def count_copied(self, uid: int, size: int) -> None:
+        self.copied += 1
+        self.bytes += size
+        self.copied_uids[uid] = size
+
+    def lost(self, ref: MessageRef) -> Failure | None:
+        """Verify did not find this message: if this run counted it as copied, the target
+        answered OK and kept nothing, so it is a failure after all (None: counted already,
+        as failed, too large or not copied)."""
+        size = self.copied_uids.pop(ref.uid, None)
+        if size is None:
+            return None
+        self.copied -= 1
+        self.bytes -= size
+        failure = Failure(
+            ref, "the target said it stored the message but does not have it (found by verify)"
+        )
+        self.failures.append(failure)
+        self.failed += 1
+        return failure
+
+    def settle(self) -> None:
+        """Count what no other counter took as not copied, so every message is accounted
+        for: source_messages == copied + already_present + too_large + failed + not_copied."""
+        taken = self.copied + self.already_present + self.too_large + self.failed
+        self.not_copied = max(0, self.source_messages - taken)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -54,6 +92,7 @@ class FolderReport:
             "already_present": self.already_present,
             "too_large": self.too_large,
             "failed": self.failed,
+            "not_copied": self.not_copied,
             "bytes": self.bytes,
             "flags_updated": self.flags_updated,
             "error": self.error or None,
@@ -79,6 +118,16 @@ class TransferReport:
     dry_run: bool = False
     error: str = ""
     """Why the run stopped early (a server gone for good); empty when it ran through."""
+    verify_wanted: bool = False
+    """The copy was to be checked: without a verify result it is not complete."""
+    verify: VerifyReport | None = None
+    """The check after the copy; None when it was skipped or could not run (see below)."""
+    verify_problem: str = ""
+    """Why there is no verify result: --no-verify, cancelled, or the server went away."""
+    log_path: Path | None = None
+    """This run's log file; None when no log could be written (the report says so)."""
+    description: str = ""
+    """What was asked for, in words ("2 folders", "12 marked messages in INBOX")."""
 
     @property
     def copied(self) -> int:
@@ -101,13 +150,25 @@ class TransferReport:
         return sum(f.too_large for f in self.folders)
 
     @property
+    def not_copied(self) -> int:
+        return sum(f.not_copied for f in self.folders)
+
+    @property
+    def missing(self) -> int:
+        """Messages the check after the copy did not find on the target."""
+        return self.verify.missing if self.verify is not None else 0
+
+    @property
     def complete(self) -> bool:
-        """Every selected message is on the target."""
+        """Every selected message is on the target, and the check (if it ran) agrees."""
         return (
             not self.cancelled
             and not self.error
             and self.failed == 0
             and self.too_large == 0
+            and self.not_copied == 0
+            and self.missing == 0
+            and (self.verify is not None or not self.verify_wanted)
             and not any(f.error for f in self.folders)
         )
 
@@ -120,11 +181,15 @@ class TransferReport:
             "failed": self.failed,
             "too_large": self.too_large,
             "already_present": self.already_present,
+            "not_copied": self.not_copied,
             "elapsed_seconds": round(self.elapsed, 3),
             "messages_per_second": round(rate, 1),
             "cancelled": self.cancelled,
             "dry_run": self.dry_run,
             "error": self.error or None,
+            "verify": self.verify.summary_json() if self.verify is not None else None,
+            "verify_problem": self.verify_problem or None,
+            "log": str(self.log_path) if self.log_path is not None else None,
         }
 
 
@@ -181,17 +246,39 @@ class ServerBusy:
 
 
 @dataclass(frozen=True)
+class Planned:
+    """The plan is made; the copy starts (what the log and the progress display begin with)."""
+
+    messages: int
+    bytes: int
+    folders: tuple[tuple[str, str, int, int], ...]
+    """(source, target, messages to copy, bytes to copy) per folder, in plan order."""
+
+
+@dataclass(frozen=True)
+class Verifying:
+    """The check after the copy: `checked` of `total` source messages looked up so far."""
+
+    checked: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Finished:
+    """The last event of a run: copy, check and log are done; the report is final."""
+
     report: TransferReport
 
 
 TransferEvent = (
-    FolderStarted
+    Planned
+    | FolderStarted
     | MessageCopied
     | MessageSkipped
     | MessageFailed
     | FolderDone
     | Reconnecting
     | ServerBusy
+    | Verifying
     | Finished
 )

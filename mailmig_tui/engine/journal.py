@@ -127,6 +127,27 @@ class Journal:
         )
         self._db.commit()
 
+    def forget(self, key: FolderKey, uids: Iterable[int]) -> None:
+        """Drop these source messages' entries: verify found no copy of them on the target
+        (a server that said OK to an APPEND but kept nothing), so the next copy sends them."""
+        with self._lock:
+            self._db.executemany(
+                "DELETE FROM copied WHERE source=? AND source_folder=? AND uidvalidity=? "
+                "AND uid=? AND target=? AND target_folder=?",
+                [
+                    (
+                        key.source,
+                        key.source_folder,
+                        key.uidvalidity,
+                        uid,
+                        key.target,
+                        key.target_folder,
+                    )
+                    for uid in uids
+                ],
+            )
+            self._db.commit()
+
     def migrated_sources(self) -> list[tuple[str, str]]:
         """(source account, target account) pairs the journal has copied anything for."""
         with self._lock:

@@ -18,11 +18,12 @@ from mailmig_tui.engine.journal import FolderKey, Journal, JournalEntry
 from mailmig_tui.engine.mapping import (
     FolderMapping,
     Namespace,
+    find_conflicts,
     map_folders,
     resolve_overrides,
     select_folders,
 )
-from mailmig_tui.errors import FolderMissing
+from mailmig_tui.errors import FolderMapConflict, FolderMissing, MappingConflict
 from mailmig_tui.model import AccountSpec, FolderInfo
 from mailmig_tui.presets import Preset
 from mailmig_tui.stores.base import HeaderProbe, MailStore
@@ -53,6 +54,8 @@ class FolderWork:
     key: FolderKey
     only: frozenset[int] | None = None
     """Copy only these source UIDs (marked messages); None means the whole folder."""
+    selected: int = 0
+    """Source messages this copy is about: the folder's, or the marked ones."""
     to_copy: list[HeaderProbe] = field(default_factory=list)
     too_large: list[HeaderProbe] = field(default_factory=list)
     present: int = 0
@@ -102,9 +105,28 @@ class AccountMap:
     target_folders: dict[str, FolderInfo]
     source_preset: Preset | None
     target_preset: Preset | None
+    conflicts: list[MappingConflict] = field(default_factory=list)
+    """Source folders sharing a target by accident; only ever filled with allow_conflicts."""
+
+    @property
+    def fold_case(self) -> bool:
+        """The target compares folder names without case ("Archiv" is "archiv")."""
+        return bool(self.target_preset and self.target_preset.case_insensitive_names)
 
 
-def map_accounts(source: MailStore, target: MailStore, options: CopyOptions) -> AccountMap:
+def map_accounts(
+    source: MailStore,
+    target: MailStore,
+    options: CopyOptions,
+    *,
+    allow_conflicts: bool = False,
+) -> AccountMap:
+    """The selected source folders mapped onto the target (blocking: lists both accounts).
+
+    Source folders that would share a target folder, also only by case on a target that
+    ignores it, raise `FolderMapConflict` with all of them; with `allow_conflicts` they are
+    mapped anyway and listed in `AccountMap.conflicts`.
+    """
     source_preset = presets.choose(options.source_preset, source.info())
     target_preset = presets.choose(options.target_preset, target.info())
     source_folders = source.list_folders(with_status=True)
@@ -118,25 +140,32 @@ def map_accounts(source: MailStore, target: MailStore, options: CopyOptions) -> 
     # Every --map must name a real folder, even one the selection leaves out.
     overrides = resolve_overrides(source_folders, options.overrides)
     chosen = {f.name for f in selected}
+    manual = {s: t for s, t in overrides.items() if s in chosen}
     mappings = map_folders(
         selected,
         Namespace.of(source.info()),
         target_folders,
         Namespace.of(target.info()),
-        {s: t for s, t in overrides.items() if s in chosen},
+        manual,
+        allow_conflicts=True,
     )
-    if target_preset and target_preset.case_insensitive_names:
+    fold_case = bool(target_preset and target_preset.case_insensitive_names)
+    if fold_case:
         # "Archiv" and "archiv" are one folder there: use the one that exists.
         existing = {name.casefold(): name for name in (f.name for f in target_folders)}
         mappings = [
             replace(m, target=existing.get(m.target.casefold(), m.target)) for m in mappings
         ]
+    conflicts = find_conflicts(mappings, manual, fold_case=fold_case)
+    if conflicts and not allow_conflicts:
+        raise FolderMapConflict(conflicts)
     by_name = {f.name: f for f in selected}
     return AccountMap(
         [(m, by_name[m.source]) for m in mappings],
         {f.name: f for f in target_folders},
         source_preset,
         target_preset,
+        conflicts,
     )
 
 
@@ -213,6 +242,7 @@ def analyse_folder(
     )
     work = FolderWork(mapping, status, target_exists, key, only)
     source_uids = [u for u in source.uids(mapping.source) if only is None or u in only]
+    work.selected = len(source_uids)
     target_uids: set[int] = set()
     target_validity = 0
     if target_exists:

@@ -1,10 +1,12 @@
 """`run_transfer`: the engine's entry point, copying a plan's folders over a small pool of
 connection pairs.
 
-A plain function for a worker thread (the CLI's main thread, or a Textual thread worker).
+A plain function for a worker thread, called by the copy service (`copy_service.py`).
 Folders are handed out largest first, so the big INBOX starts at once instead of last; each
 folder is copied by one connection pair from start to end, which keeps the source's UID
 order within a folder. Events from the pool are serialised before they reach `on_event`.
+The report lists every planned folder, those the run never reached too, and accounts for
+every selected message (`FolderReport.settle`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import threading
 import time
 
 from mailmig_tui.engine.events import (
-    Finished,
     FolderDone,
     FolderReport,
     FolderStarted,
@@ -43,7 +44,7 @@ def run_transfer(
     on_event: EventSink = lambda event: None,
     settings: TransferSettings | None = None,
 ) -> TransferReport:
-    """Copy everything the plan says is missing; returns the report (also sent as Finished).
+    """Copy everything the plan says is missing; returns the report.
 
     `source` and `target` are the planning connections, reused by the first worker; the
     others open their own through `open_source` / `open_target`.
@@ -60,7 +61,7 @@ def run_transfer(
     order = sorted(range(len(plan.folders)), key=lambda i: -plan.folders[i].bytes_to_copy)
     for index in order:
         pending.put((index, plan.folders[index]))
-    reports: dict[int, FolderReport] = {}
+    reports = [_planned_report(work) for work in plan.folders]
     errors: list[str] = []
     abort = threading.Event()
 
@@ -76,7 +77,7 @@ def run_transfer(
                     mapping.source, mapping.target, len(folder.to_copy), folder.bytes_to_copy
                 )
             )
-            report = FolderReport(mapping.source, mapping.target)
+            report = reports[index]
             try:
                 copier.folder(folder, report)
             except ConnectError as exc:  # reconnecting failed for good: stop the whole run
@@ -91,7 +92,7 @@ def run_transfer(
                 errors.append(f"{report.error} (run again with --debug and report it)")
                 abort.set()
             finally:
-                reports[index] = report
+                report.settle()
                 emit(FolderDone(report))
 
     def worker(first: bool) -> None:
@@ -128,9 +129,21 @@ def run_transfer(
         for thread in threads:
             thread.join()
     finally:
-        result.folders = [reports[i] for i in sorted(reports)]
+        for report in reports:  # folders never reached: what they hold is not copied
+            report.settle()
+        result.folders = reports
         result.error = "; ".join(dict.fromkeys(e for e in errors if abort.is_set()))
         result.cancelled = cancel.is_set()
         result.elapsed = time.monotonic() - started
-        emit(Finished(result))
     return result
+
+
+def _planned_report(work: FolderWork) -> FolderReport:
+    """A folder's report before it is copied: what the plan found already there."""
+    mapping = work.mapping
+    return FolderReport(
+        mapping.source,
+        mapping.target,
+        source_messages=work.selected,
+        already_present=work.present,
+    )

@@ -135,8 +135,6 @@ class FolderCopier:
 
     def folder(self, work: FolderWork, report: FolderReport) -> FolderReport:
         """Copy one folder, filling `report`; raises ConnectError when reconnecting fails."""
-        report.source_messages = work.source.messages
-        report.already_present = work.present
         counted: set[int] = set()
         attempts = 0
         lost: ConnectError | None = None
@@ -209,8 +207,7 @@ class FolderCopier:
         for entry in fresh.newly_matched:
             if entry.uid not in counted and entry.uid in planned:
                 counted.add(entry.uid)
-                report.copied += 1
-                report.bytes += planned[entry.uid].size
+                report.count_copied(entry.uid, planned[entry.uid].size)
                 self.emit(
                     MessageCopied(
                         MessageRef(work.mapping.source, entry.uid, planned[entry.uid].size)
@@ -257,6 +254,8 @@ class FolderCopier:
                     if uid not in returned:
                         counted.add(uid)
                         ref = describe(mapping.source, probes[uid])
+                        # Gone from the source: nothing left to account for.
+                        report.source_messages -= 1
                         self.emit(MessageSkipped(ref, "deleted on the source during the run"))
 
     def _prefetched(
@@ -331,8 +330,7 @@ class FolderCopier:
             entries.append(
                 JournalEntry(message.uid, validity, result.uid, identity_of(probe), message.flags)
             )
-            report.copied += 1
-            report.bytes += len(message.data)
+            report.count_copied(message.uid, len(message.data))
             self.emit(MessageCopied(MessageRef(mapping.source, message.uid, len(message.data))))
         self.journal.record(work.key, entries)
         if over_quota is not None:

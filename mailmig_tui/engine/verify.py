@@ -1,8 +1,15 @@
-"""Verification: is every source message on the target? Compared by content identity."""
+"""Verification: is every source message on the target? Compared by content identity.
+
+`mailmig verify` calls it on its own; the copy service calls it after every copy, over the
+copied folders (and only the marked messages of a folder, with `only`), because a target
+that answers OK to an APPEND has not necessarily kept the message.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from mailmig_tui.engine.events import MessageRef
@@ -10,7 +17,10 @@ from mailmig_tui.engine.identity import identity_of
 from mailmig_tui.engine.mapping import FolderMapping
 from mailmig_tui.engine.transfer import describe
 from mailmig_tui.errors import FolderMissing
-from mailmig_tui.stores.base import MailStore
+from mailmig_tui.stores.base import HeaderProbe, MailStore
+
+CHUNK = 2000
+"""Source messages looked up per request while checking."""
 
 
 @dataclass
@@ -39,47 +49,131 @@ class FolderCheck:
 @dataclass
 class VerifyReport:
     folders: list[FolderCheck] = field(default_factory=list)
+    interrupted: bool = False
+    """Cancelled before every folder was checked: the counts are partial."""
 
     @property
     def missing(self) -> int:
         return sum(len(f.missing) for f in self.folders)
 
+    @property
+    def checked(self) -> int:
+        return sum(f.source_messages for f in self.folders)
+
+    @property
+    def missing_messages(self) -> list[MessageRef]:
+        return [ref for folder in self.folders for ref in folder.missing]
+
     def as_json(self) -> dict[str, object]:
         return {
             "folders": [f.as_json() for f in self.folders],
+            "checked": self.checked,
             "missing": self.missing,
             "ok": self.missing == 0,
         }
 
+    def summary_json(self) -> dict[str, object]:
+        """The `verify` object of a copy report."""
+        return {
+            "checked": self.checked,
+            "ok": self.missing == 0,
+            "missing": [
+                {
+                    "folder": ref.folder,
+                    "uid": ref.uid,
+                    "message_id": ref.message_id,
+                    "subject": ref.subject,
+                }
+                for ref in self.missing_messages
+            ],
+        }
 
-def verify(source: MailStore, target: MailStore, mappings: list[FolderMapping]) -> VerifyReport:
+
+Progress = Callable[[int, int], None]
+"""(source messages checked so far, all to check)."""
+
+
+class IdentityPool:
+    """The target messages of one folder by content identity, as a multiset.
+
+    A source without arrival dates (a POP3 message with no Received or Date header) cannot
+    say when it arrived, while its copy got the APPEND's time: such a message matches on
+    content and size alone.
+    """
+
+    def __init__(self) -> None:
+        self._by_content: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def add(self, identity: str) -> None:
+        content, _sep, when = identity.rpartition(":")
+        self._by_content[content][when] += 1
+
+    def take(self, identity: str, *, dated: bool) -> bool:
+        """Use up one target copy of this message; False when there is none left."""
+        content, _sep, when = identity.rpartition(":")
+        copies = self._by_content.get(content)
+        if not copies:
+            return False
+        if not dated and copies[when] <= 0:
+            when = next((w for w, n in copies.items() if n > 0), when)
+        if copies[when] <= 0:
+            return False
+        copies[when] -= 1
+        return True
+
+
+def verify(
+    source: MailStore,
+    target: MailStore,
+    mappings: list[FolderMapping],
+    *,
+    only: Mapping[str, frozenset[int]] | None = None,
+    progress: Progress = lambda checked, total: None,
+    cancel: threading.Event | None = None,
+) -> VerifyReport:
     """Per mapping: which source messages have no copy on the target.
 
-    Folders merged into one target share that target's messages, each copy accounting for
-    one source message only.
+    `only` limits a source folder to some UIDs (the marked messages a copy took); folders
+    it does not name are checked whole; `cancel` stops between requests and leaves the
+    report `interrupted`. Folders merged into one target share that target's
+    messages, each copy accounting for one source message only.
     """
     report = VerifyReport()
-    pools: dict[str, dict[str, int]] = {}
+    pools: dict[str, IdentityPool] = {}
+    chosen = only or {}
+    selected: list[list[int]] = []
     for mapping in mappings:
+        uids = source.uids(mapping.source)
+        wanted = chosen.get(mapping.source)
+        selected.append(uids if wanted is None else [u for u in uids if u in wanted])
+    total = sum(len(uids) for uids in selected)
+    checked = 0
+    progress(0, total)
+    for mapping, uids in zip(mappings, selected, strict=True):
         check = FolderCheck(mapping.source, mapping.target)
-        source_probes = source.probes(mapping.source, source.uids(mapping.source))
+        source_probes: list[HeaderProbe] = []
+        for start in range(0, len(uids), CHUNK):  # in chunks: progress on a 100k folder
+            if cancel is not None and cancel.is_set():
+                report.interrupted = True
+                return report
+            source_probes += source.probes(mapping.source, uids[start : start + CHUNK])
+            progress(checked + len(source_probes), total)
         check.source_messages = len(source_probes)
         if mapping.target not in pools:
-            pool: dict[str, int] = defaultdict(int)
+            pool = IdentityPool()
             try:
                 target_uids = target.uids(mapping.target)
             except FolderMissing:
                 check.target_exists, target_uids = False, []
             for probe in target.probes(mapping.target, target_uids) if target_uids else []:
-                pool[identity_of(probe)] += 1
+                pool.add(identity_of(probe))
             pools[mapping.target] = pool
             check.target_messages = len(target_uids)
         pool = pools[mapping.target]
         for probe in source_probes:
-            identity = identity_of(probe)
-            if pool.get(identity, 0) > 0:
-                pool[identity] -= 1
-            else:
+            if not pool.take(identity_of(probe), dated=probe.internaldate is not None):
                 check.missing.append(describe(mapping.source, probe))
         report.folders.append(check)
+        checked += len(uids)
+    progress(checked, total)
     return report

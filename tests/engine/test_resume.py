@@ -116,6 +116,7 @@ def test_kill_9_at_a_random_point_then_rerun_gives_exactly_once(
             break
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "the copy finished before the kill"
+    courier_server.wait_sessions_closed(target_user)  # as a real re-run, minutes later
     monkeypatch.setenv("MAILMIG_SOURCE_PASSWORD", env["MAILMIG_SOURCE_PASSWORD"])
     monkeypatch.setenv("MAILMIG_TARGET_PASSWORD", env["MAILMIG_TARGET_PASSWORD"])
     assert main(["copy", *urls]) == 0  # the same state dir: the rerun sees the journal

@@ -263,6 +263,34 @@ class DovecotServer:
                     raise RuntimeError("dovecot did not listen: " + self.log_text()) from None
                 time.sleep(0.05)
 
+    def wait_sessions_closed(self, user: str, timeout: float = 30) -> None:
+        """Wait until no imap process of this server serves `user` any more.
+
+        A client killed with -9 leaves the server working on what it had sent (a pipelined
+        MULTIAPPEND is saved after the client is gone); a re-run that plans meanwhile sees a
+        target still changing. The processes' titles (verbose_proctitle) name the user.
+        """
+        marker = f"[{user} ".encode()
+        deadline = time.monotonic() + timeout
+        while any(marker in title for title in self._imap_titles()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"dovecot still serves {user} after {timeout} s")
+            time.sleep(0.05)
+
+    def _imap_titles(self) -> list[bytes]:
+        assert self.process is not None
+        titles = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getsid(int(entry.name)) != self.process.pid:
+                    continue  # another server's, or not Dovecot's at all
+                titles.append((entry / "cmdline").read_bytes())
+            except (OSError, ProcessLookupError):
+                continue  # ended meanwhile
+        return [t for t in titles if b"/imap [" in t]
+
     def log_text(self) -> str:
         parts = []
         for name in ("dovecot.log", "dovecot.stderr"):
@@ -320,6 +348,7 @@ listen = 127.0.0.1
 {f"login_greeting = {self.greeting}" if self.greeting else ""}
 auth_mechanisms = plain login{" apop" if self.pop3 else ""}{oauth2_mechanisms}
 log_path = {root}/dovecot.log
+verbose_proctitle = yes
 default_internal_user = {"dovecot" if os.getuid() == 0 else pwd.getpwuid(uid).pw_name}
 default_login_user = {"dovenull" if os.getuid() == 0 else pwd.getpwuid(uid).pw_name}
 default_internal_group = {"dovecot" if os.getuid() == 0 else "nogroup"}

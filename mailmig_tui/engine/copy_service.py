@@ -1,0 +1,253 @@
+"""The one copy service: accounts, a selection and settings in; events out; a checked report
+back. `mailmig copy`, `mailmig batch` and the TUI all copy through it, so each does the same:
+
+1. plan (with the pair's saved folder map under any explicit overrides),
+2. copy over the engine's connection pool, every message accounted for,
+3. verify the copied folders on fresh connections, because a target may answer OK to an
+   APPEND and keep nothing; a message verify finds missing leaves the journal, so the next
+   copy sends it again,
+4. log all of it to an owner-only per-run file, and keep the measured rate for the next
+   estimate.
+
+`prepare()` opens both accounts and plans (the TUI shows the plan and waits for Enter);
+`run()` does the rest; `copy()` is both at once. All block: call them from a worker thread.
+No front end code here: events are plain dataclasses handed to a callable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mailmig_tui.engine.copy_log import open_log
+from mailmig_tui.engine.events import (
+    Finished,
+    MessageFailed,
+    MessageRef,
+    Planned,
+    TransferEvent,
+    TransferReport,
+    Verifying,
+)
+from mailmig_tui.engine.journal import Journal, default_path
+from mailmig_tui.engine.plan import CopyOptions, Plan, map_accounts
+from mailmig_tui.engine.rates import Estimate, estimate, load_rate, save_rate
+from mailmig_tui.engine.saved_maps import load_overrides
+from mailmig_tui.engine.session import Accounts, CopySession
+from mailmig_tui.engine.transfer import EventSink, TransferSettings
+from mailmig_tui.engine.verify import VerifyReport, verify
+from mailmig_tui.errors import MailmigError
+from mailmig_tui.kinds import require_target
+from mailmig_tui.special import is_inbox
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """What to copy and how: the same for every front end."""
+
+    options: CopyOptions = field(default_factory=CopyOptions)
+    settings: TransferSettings = field(default_factory=TransferSettings)
+    verify: bool = True
+    """Check the copied folders afterwards (`--no-verify` turns it off)."""
+    saved_map: bool = True
+    """Apply the folder map saved for this pair of accounts (the TUI's `m` screen) under the
+    request's own overrides, as the README promises for every later copy."""
+    description: str = "all selected folders"
+    """What was asked for, in words, for the log and the report."""
+
+
+@dataclass
+class PreparedCopy:
+    """Both accounts open and the plan made, waiting to run (or to be closed unused)."""
+
+    session: CopySession
+    journal: Journal | None
+    owns_journal: bool
+    plan: Plan
+    request: CopyRequest
+    estimate: Estimate
+
+    def close(self) -> None:
+        """Log out, and close the journal if the service opened it (blocking)."""
+        try:
+            self.session.close()
+        finally:
+            if self.owns_journal and self.journal is not None:
+                self.journal.close()
+
+
+class CopyService:
+    """Copies between one pair of accounts; see the module docstring for the steps."""
+
+    def __init__(self, accounts: Accounts, journal: Journal | None = None) -> None:
+        self.accounts = accounts
+        self.journal = journal
+        """Shared by the caller (a batch copies many users into one journal); else the
+        service opens the default journal per run and closes it."""
+
+    # -- plan -------------------------------------------------------------------------------
+
+    def prepare(self, request: CopyRequest) -> PreparedCopy:
+        """Open both accounts and plan (blocking). A dry run opens no journal if none exists
+        yet: it must not leave one behind."""
+        if not request.options.dry_run:
+            require_target(self.accounts.target)
+        with ExitStack() as stack:
+            journal, owns = self.journal, False
+            if journal is None and (not request.options.dry_run or default_path().exists()):
+                journal, owns = Journal(), True
+                stack.callback(journal.close)
+            session = CopySession(self.accounts, journal)
+            stack.callback(session.close)
+            options = request.options
+            if request.saved_map:
+                options = self._with_saved_map(session, options)
+            plan = session.plan(options)
+            rate = load_rate(self.accounts.source, self.accounts.target)
+            guess = estimate(plan.messages_to_copy, plan.bytes_to_copy, rate)
+            stack.pop_all()
+        return PreparedCopy(session, journal, owns, plan, request, guess)
+
+    def _with_saved_map(self, session: CopySession, options: CopyOptions) -> CopyOptions:
+        saved = load_overrides(self.accounts.source, self.accounts.target)
+        if not saved:
+            return options
+        names = {f.name for f in session.source.list_folders(with_status=False)}
+        # Saved entries for folders gone from the source would stop the plan: leave them out.
+        kept = {s: t for s, t in saved.items() if s in names or is_inbox(s)}
+        return replace(options, overrides={**kept, **options.overrides})
+
+    # -- copy, verify, log ------------------------------------------------------------------
+
+    def run(
+        self,
+        prepared: PreparedCopy,
+        *,
+        cancel: threading.Event | None = None,
+        on_event: EventSink = lambda event: None,
+    ) -> TransferReport:
+        """Copy, verify and log (blocking); closes the prepared session in every case.
+
+        Ends with a `Finished` event carrying the same report it returns.
+        """
+        cancel = cancel or threading.Event()
+        plan, request = prepared.plan, prepared.request
+        log = open_log()
+        if log is not None:
+            log.plan(plan, request.description)
+
+        def emit(event: TransferEvent) -> None:
+            if log is not None:
+                log.event(event)
+            on_event(event)
+
+        try:
+            emit(
+                Planned(
+                    plan.messages_to_copy,
+                    plan.bytes_to_copy,
+                    tuple(
+                        (w.mapping.source, w.mapping.target, len(w.to_copy), w.bytes_to_copy)
+                        for w in plan.folders
+                    ),
+                )
+            )
+            report = prepared.session.run(
+                plan, cancel=cancel, on_event=emit, settings=request.settings
+            )
+            report.description = request.description
+            report.verify_wanted = request.verify
+            save_rate(plan.source, plan.target, report)
+            if not request.verify:
+                report.verify_problem = "skipped (--no-verify)"
+            elif report.cancelled:
+                report.verify_problem = "the copy was cancelled; copy again to finish it"
+            else:
+                prepared.session.close()  # verify on fresh connections, not tired ones
+                self._verify_copy(prepared, report, cancel, emit)
+            if log is not None:  # after verify: it may turn a "copied" into a failure
+                log.report(report)
+                log.verify(report.verify, report.verify_problem)
+        finally:
+            prepared.close()
+            if log is not None:
+                log.close()
+        report.log_path = log.path if log is not None else None
+        on_event(Finished(report))
+        return report
+
+    def _verify_copy(
+        self,
+        prepared: PreparedCopy,
+        report: TransferReport,
+        cancel: threading.Event,
+        emit: EventSink,
+    ) -> None:
+        plan = prepared.plan
+        try:
+            with self.accounts.open_source() as source, self.accounts.open_target() as target:
+                result = verify(
+                    source,
+                    target,
+                    [work.mapping for work in plan.folders],
+                    only=prepared.request.options.only_uids,
+                    progress=lambda done, total: emit(Verifying(done, total)),
+                    cancel=cancel,
+                )
+        except MailmigError as exc:
+            report.verify_problem = f"could not verify: {exc.one_line()}"
+            return
+        if result.interrupted:
+            report.verify_problem = "the check was cancelled; run mailmig verify to finish it"
+            return
+        report.verify = result
+        if not result.missing:
+            return
+        missing: dict[str, list[MessageRef]] = defaultdict(list)
+        for ref in result.missing_messages:
+            missing[ref.folder].append(ref)
+        for folder in report.folders:
+            for ref in missing.get(folder.source, []):
+                failure = folder.lost(ref)  # "copied" but not there: a failure after all
+                if failure is not None:
+                    emit(MessageFailed(failure))
+        if prepared.journal is not None:
+            for work in plan.folders:
+                refs = missing.get(work.mapping.source)
+                if refs:
+                    prepared.journal.forget(work.key, [ref.uid for ref in refs])
+
+    def copy(
+        self,
+        request: CopyRequest,
+        *,
+        cancel: threading.Event | None = None,
+        on_event: EventSink = lambda event: None,
+    ) -> TransferReport:
+        """Plan and run in one go (blocking)."""
+        return self.run(self.prepare(request), cancel=cancel, on_event=on_event)
+
+    # -- verify alone -------------------------------------------------------------------------
+
+    def verify(self, options: CopyOptions) -> tuple[VerifyReport, Path | None]:
+        """`mailmig verify`: every mapped folder checked, the result logged (blocking)."""
+        log = open_log()
+        try:
+            if log is not None:
+                log.header("verify", self.accounts.source, self.accounts.target)
+            with self.accounts.open_source() as source, self.accounts.open_target() as target:
+                mapped = map_accounts(source, target, options)
+                result = verify(source, target, [mapping for mapping, _info in mapped.pairs])
+            if log is not None:
+                log.verify(result, "")
+        except MailmigError as exc:
+            if log is not None:
+                log.line(f"verify: could not run: {exc.one_line()}")
+            raise
+        finally:
+            if log is not None:
+                log.close()
+        return result, (log.path if log is not None else None)
