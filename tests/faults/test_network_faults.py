@@ -175,7 +175,12 @@ def test_stall_longer_than_the_read_timeout(
     assert "Traceback" not in err
     report = json.loads(report_file.read_text())
     assert report["copied"] == fault_source.messages and report["error"] is None
-    assert_no_secret([out, err, report_file.read_text()], *passwords)
+    assert report["verify"]["ok"] and report["verify"]["checked"] == fault_source.messages
+    # The reconnect reaches the run's log as it happens, not only the terminal.
+    log_text = Path(report["log"]).read_text()
+    assert "notice: connection lost" in log_text and "did not answer FETCH" in log_text
+    assert err.rstrip().splitlines()[-1] == f"mailmig: log: {report['log']}"
+    assert_no_secret([out, err, report_file.read_text(), log_text], *passwords)
     assert_exactly_once(fault_source, courier_server, user)
     assert_verify_clean(monkeypatch, fault_source, courier_server, user)
 

@@ -28,6 +28,8 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tests.support.listener import LoopbackListener
+
 Where = Literal["match-end", "line-start", "line-end"]
 """Where a pattern rule strikes: right after the pattern, before the line holding it (the
 peer never sees that line), or after that whole line (the peer sees it complete)."""
@@ -347,25 +349,15 @@ class _Connection:
                 thread.join(timeout=10)
 
 
-class FaultProxy:
+class FaultProxy(LoopbackListener):
     """Listens on 127.0.0.1:`port`, forwards to `upstream_host`:`upstream_port`."""
+
+    thread_name = "faultproxy-accept"
 
     def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
         self.upstream_host, self.upstream_port = upstream_host, upstream_port
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.1)  # lets the accept loop notice close()
-        self.port: int = self._listener.getsockname()[1]
-        self.stopping = threading.Event()
-        self._lock = threading.Lock()
         self._rules: list[Rule] = []
-        self._connections: list[_Connection] = []
-        self.accepted = 0
-        """Connections accepted so far, refused ones included."""
-        self._thread = threading.Thread(target=self._accept, name="faultproxy-accept")
-        self._thread.start()
+        super().__init__()
 
     def __enter__(self) -> FaultProxy:
         return self
@@ -465,39 +457,9 @@ class FaultProxy:
 
     # -- connections ------------------------------------------------------------------------
 
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                client, _address = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            client.settimeout(None)
-            with self._lock:
-                self.accepted += 1
-                number = self.accepted
-            if any(r.claim() for r in self.rules(Kind.REFUSE, number) if not r.exhausted):
-                with contextlib.suppress(OSError):
-                    client.close()
-                continue
-            try:
-                connection = _Connection(self, number, client)
-            except OSError:  # the upstream server is down: the client sees a closed socket
+    def admit(self, client: socket.socket, number: int) -> _Connection | None:
+        if any(r.claim() for r in self.rules(Kind.REFUSE, number) if not r.exhausted):
+            with contextlib.suppress(OSError):
                 client.close()
-                continue
-            with self._lock:
-                self._connections.append(connection)
-
-    def close(self) -> None:
-        """Stop accepting, cut every connection and join every thread."""
-        self.stopping.set()
-        self._thread.join(timeout=10)
-        with contextlib.suppress(OSError):
-            self._listener.close()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            connection.close()
-        for connection in connections:
-            connection.join()
+            return None
+        return _Connection(self, number, client)

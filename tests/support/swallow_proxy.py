@@ -25,6 +25,8 @@ import socket
 import threading
 from typing import BinaryIO
 
+from tests.support.listener import LoopbackListener
+
 LITERAL_PLUS_ONLY = (
     "IMAP4rev1 SASL-IR ID ENABLE IDLE SORT UNSELECT CHILDREN NAMESPACE UIDPLUS LITERAL+"
 )
@@ -158,8 +160,10 @@ class _Connection:
             thread.join(timeout=10)
 
 
-class SwallowProxy:
+class SwallowProxy(LoopbackListener):
     """Listens on 127.0.0.1:`port`; forwards to 127.0.0.1:`upstream_port` (see the module)."""
+
+    thread_name = "swallow-accept"
 
     def __init__(self, upstream_port: int, marker: bytes) -> None:
         self.upstream_port = upstream_port
@@ -167,14 +171,7 @@ class SwallowProxy:
         self.swallowed: list[bytes] = []
         """Every APPEND command the server never saw, whole (literal included)."""
         self.fired = threading.Event()
-        self._lock = threading.Lock()
-        self._connections: list[_Connection] = []
-        self._stopping = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)  # lets the accept loop notice close()
-        self.port: int = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._accept, name="swallow-accept")
-        self._thread.start()
+        super().__init__()
 
     def __enter__(self) -> SwallowProxy:
         return self
@@ -187,32 +184,5 @@ class SwallowProxy:
             self.swallowed.append(command)
         self.fired.set()
 
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _address = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            client.settimeout(None)
-            try:
-                connection = _Connection(self, client)
-            except OSError:  # the server is down: the client sees a closed socket
-                client.close()
-                continue
-            with self._lock:
-                self._connections.append(connection)
-
-    def close(self) -> None:
-        """Stop accepting, close every connection and join every thread."""
-        self._stopping.set()
-        self._thread.join(timeout=10)
-        with contextlib.suppress(OSError):
-            self._listener.close()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            connection.close()
-        for connection in connections:
-            connection.join()
+    def admit(self, client: socket.socket, number: int) -> _Connection:
+        return _Connection(self, client)
