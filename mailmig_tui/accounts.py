@@ -14,7 +14,7 @@ Anything without `://` is the name of a saved account in the config file. A comm
 --source-command / --target-command or a saved account's `command` field. OAuth2 sign-in
 (--source-oauth2 PROVIDER, a saved account's `oauth2` field) is laid over an IMAP account by
 `oauth2.with_options`. What each kind of account is (schemes, ports, source only or not)
-is in `kinds.py`.
+is in the `kinds` package.
 """
 
 from __future__ import annotations

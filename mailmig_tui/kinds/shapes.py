@@ -1,28 +1,23 @@
-"""The registry of account kinds: everything that differs between kinds of mail store.
+"""The shapes of account kinds: the `StoreKind` base class and its three subclasses.
 
-Each kind ("imap", "pop3", "command", "maildir", "mbox") is one `StoreKind`: its URL schemes
-with their security and default port, whether it is a local store, whether a copy can write
-into it, whether it needs a password before connecting, whether it can sign in with OAuth2 or
-open another user's mailbox (login_as), the words naming it in errors, its account URL, its
-table in config.toml, its display and identity strings, and its opener. Callers ask the
-registry (`kind_of(spec).can_be_target`) instead of comparing `spec.kind` with strings.
-
-A new kind is one store class plus one `register(...)` call at the end of this module. The
-openers import their store module when called, so importing this module (as model, accounts
-and config do) loads no store, no textual and no rich.
+Provides `StoreKind` (one kind of account: its URL schemes, flags, config round trip, labels
+and opener), `HostKind` (a server reached over TCP as USER@HOST:PORT: IMAP, POP3),
+`CommandKind` (IMAP over a command's stdin/stdout) and `PathKind` (a store in local files:
+Maildir, mbox), with the callable and table types they are built from (`Secret`, `Opener`,
+`Table`). The kinds themselves are made and registered in `mailmig_tui.kinds`.
 """
 
 from __future__ import annotations
 
 import abc
-import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from mailmig_tui.errors import ConfigError, UsageError
+from mailmig_tui.kinds.registry import DEFAULT_PROTOCOL, command_spec, url_forms
 from mailmig_tui.model import AccountSpec, Security, TlsOptions
 
 if TYPE_CHECKING:
@@ -34,10 +29,6 @@ Opener = Callable[[AccountSpec, Secret, bool], "MailStore"]
 """(spec, secret, readonly) -> a ready store; raises our one-line errors."""
 Table = Mapping[str, Any]
 """One [accounts.NAME] table of config.toml."""
-
-DEFAULT_PROTOCOL = "imap"
-"""The kind of a saved account that names no kind (no `protocol`, `command`, `maildir`...)."""
-TARGET_HINT = "copy into maildir:// or IMAP"
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -307,183 +298,3 @@ class PathKind(StoreKind):
 
     def identity(self, spec: AccountSpec) -> str:
         return f"{self.name}://{spec.path}"
-
-
-# -- the registry -----------------------------------------------------------------------------
-
-KINDS: dict[str, StoreKind] = {}
-"""Every kind by name, in registration order (which orders URL forms in messages)."""
-_BY_SCHEME: dict[str, StoreKind] = {}
-K = TypeVar("K", bound=StoreKind)
-
-
-def register(kind: K) -> K:
-    """Add a kind; its name and URL schemes must be new."""
-    if kind.name in KINDS:
-        raise ValueError(f"the account kind {kind.name!r} is registered already")
-    taken = [scheme for scheme in kind.url_schemes if scheme in _BY_SCHEME]
-    if taken:
-        raise ValueError(f"the URL scheme {taken[0]!r} belongs to another kind already")
-    KINDS[kind.name] = kind
-    _BY_SCHEME.update(dict.fromkeys(kind.url_schemes, kind))
-    return kind
-
-
-def kind_of(spec: AccountSpec) -> StoreKind:
-    """The kind of an account."""
-    try:
-        return KINDS[spec.kind]
-    except KeyError:
-        raise UsageError(
-            f"unknown account kind {spec.kind!r}", "known kinds: " + ", ".join(KINDS)
-        ) from None
-
-
-def kind_for_scheme(scheme: str) -> StoreKind | None:
-    """The kind a URL scheme (lower case) belongs to, if any."""
-    return _BY_SCHEME.get(scheme)
-
-
-def kind_for_table(table: Table, where: str = "the account") -> StoreKind:
-    """The kind of a saved account: the kind whose field it has (`maildir = ...`,
-    `command = ...`), else its `protocol` (imap when it names none)."""
-    marked = [kind for kind in KINDS.values() if kind.config_key and kind.config_key in table]
-    if len(marked) > 1:
-        keys = " and ".join(repr(kind.config_key) for kind in marked)
-        raise ConfigError(f"{where} has both {keys}", "an account is one kind: keep one of them")
-    if marked:
-        return marked[0]
-    protocol = str(table.get("protocol", DEFAULT_PROTOCOL)).lower()
-    kind = KINDS.get(protocol)
-    if kind is None or kind.config_key:
-        protocols = [name for name, kind in KINDS.items() if not kind.config_key]
-        raise ConfigError(
-            f"{where}: unknown protocol {protocol!r}", "protocol is " + " or ".join(protocols)
-        )
-    return kind
-
-
-def url_forms() -> str:
-    """Every URL form, for hints: "imaps://USER@HOST[:PORT], imap://…, …, mbox:///PATH"."""
-    forms = []
-    for kind in KINDS.values():
-        for scheme in kind.url_schemes:
-            if kind.local:
-                forms.append(f"{scheme}:///PATH")
-            else:
-                forms.append(f"{scheme}://" + ("…" if forms else "USER@HOST[:PORT]"))
-    return ", ".join(forms[:-1]) + " or " + forms[-1] if len(forms) > 1 else "".join(forms)
-
-
-def needs_password(spec: AccountSpec) -> bool:
-    """Whether to ask for a password before connecting.
-
-    A command account usually starts a preauthenticated server (`* PREAUTH`); if its server
-    asks for a login after all, the password is asked for then. An account signing in with
-    OAuth2 needs a token instead (`oauth2.token_provider`).
-    """
-    return kind_of(spec).needs_password and spec.oauth2 is None
-
-
-def require_target(spec: AccountSpec) -> None:
-    """Refuse, in one line, an account that a copy cannot write into."""
-    kind = kind_of(spec)
-    if not kind.can_be_target:
-        raise UsageError(f"{kind.role_label} can only be a source", TARGET_HINT)
-
-
-def command_spec(command: str, *, user: str = "", name: str = "") -> AccountSpec:
-    """An account reached by running `command` (split like a shell would, never run by one)."""
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise UsageError(
-            f"cannot split the command {command!r}: {exc}", "check its quotes"
-        ) from None
-    if not argv:
-        raise UsageError("the account command is empty", "give the command that speaks IMAP")
-    # Normalised, so that re-typing it with other spacing or quoting is the same account.
-    return AccountSpec(kind="command", command=shlex.join(argv), user=user, name=name)
-
-
-# -- openers: each imports its store module only when an account of its kind opens ------------
-
-
-def _open_imap(spec: AccountSpec, secret: Secret, readonly: bool) -> MailStore:
-    if spec.oauth2 is not None:
-        # The access token comes first, on every (re)connect: a device sign-in can take
-        # minutes, and a server would drop a connection waiting for it.
-        from mailmig_tui import oauth2
-        from mailmig_tui.stores.imap import ImapStore
-        from mailmig_tui.stores.imap_connect import open_client
-
-        token = oauth2.token_provider(spec)()
-        return ImapStore(open_client(spec, "", oauth2_token=token), spec, readonly=readonly)
-    from mailmig_tui.stores.imap import connect_imap
-
-    return connect_imap(spec, secret(), readonly=readonly)
-
-
-def _open_pop3(spec: AccountSpec, secret: Secret, readonly: bool) -> MailStore:
-    from mailmig_tui.stores.pop3 import connect_pop3
-
-    return connect_pop3(spec, secret, readonly=readonly)  # asks after connecting
-
-
-def _open_command(spec: AccountSpec, secret: Secret, readonly: bool) -> MailStore:
-    from mailmig_tui.stores.imap_command import connect_command
-
-    return connect_command(spec, secret, readonly=readonly)  # asks only without PREAUTH
-
-
-def _open_maildir(spec: AccountSpec, secret: Secret, readonly: bool) -> MailStore:
-    from mailmig_tui.stores.maildir import MaildirStore
-
-    return MaildirStore(spec.path, readonly=readonly)
-
-
-def _open_mbox(spec: AccountSpec, secret: Secret, readonly: bool) -> MailStore:
-    from mailmig_tui.stores.mbox import MboxStore
-
-    return MboxStore(spec.path, readonly=readonly)
-
-
-IMAP = register(
-    HostKind(
-        name="imap",
-        role_label="an IMAP account",
-        protocol="IMAP",
-        opener=_open_imap,
-        url_schemes={
-            "imaps": (Security.TLS, 993),
-            "imap": (Security.STARTTLS, 143),
-            "imap+plain": (Security.PLAIN, 143),
-        },
-        needs_password=True,
-        oauth2=True,
-        login_as=True,
-    )
-)
-POP3 = register(
-    HostKind(
-        name="pop3",
-        role_label="a POP3 account",
-        protocol="POP3",
-        starttls_command="STLS",
-        opener=_open_pop3,
-        url_schemes={
-            "pop3s": (Security.TLS, 995),
-            "pop3": (Security.STARTTLS, 110),
-            "pop3+plain": (Security.PLAIN, 110),
-        },
-        can_be_target=False,
-        needs_password=True,
-    )
-)
-COMMAND = register(
-    CommandKind(name="command", role_label="a command account", opener=_open_command)
-)
-MAILDIR = register(PathKind(name="maildir", role_label="a Maildir account", opener=_open_maildir))
-MBOX = register(
-    PathKind(name="mbox", role_label="an mbox account", opener=_open_mbox, can_be_target=False)
-)
