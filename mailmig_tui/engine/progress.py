@@ -162,7 +162,8 @@ class ProgressTracker:
             elif isinstance(event, Reconnecting | ServerBusy):
                 self._notice = notice_text(event)
             elif isinstance(event, Verifying):
-                self._phase = "verifying"
+                if self._phase != "cancelling":  # a cancel during the check stays shown
+                    self._phase = "verifying"
                 self._checked, self._to_check = event.checked, event.total
                 return event.checked in (0, event.total)  # the rest as the throttle allows
             elif isinstance(event, Finished):

@@ -1,6 +1,8 @@
 """The Textual application: global keys, themes, the first screen, and where failures go.
 
-Kept small on purpose. Screens and widgets do the work; every worker failure arrives here
+Kept small on purpose. Screens and widgets do the work and post up what the app decides:
+the accounts chosen (open the main screen), whether a copy runs (quitting then asks), and
+failures. Every worker failure arrives here
 as a `WorkFailed` message and becomes a dialog (the operator must act: login, TLS, config)
 or a notification (the session goes on: connection lost, folder gone). Nothing a server or
 a message does ends the app.
@@ -8,20 +10,23 @@ a message does ends the app.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from mailmig_tui.engine.events import TransferEvent
 from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.model import AccountSpec
-from mailmig_tui.tui.failures import describe_failure
-from mailmig_tui.tui.messages import KeyringUnavailable, WorkFailed
-from mailmig_tui.tui.session import AccountSession
-from mailmig_tui.tui.themes import CYCLE, THEMES
+from mailmig_tui.tui.accounts.chooser import AccountsScreen
+from mailmig_tui.tui.accounts.session import AccountSession
+from mailmig_tui.tui.common.app_messages import KeyringUnavailable, WorkFailed
+from mailmig_tui.tui.common.failures import describe_failure
+from mailmig_tui.tui.common.themes import CYCLE, THEMES
+from mailmig_tui.tui.copy.control import CopyControl
+from mailmig_tui.tui.main_screen import MainScreen
 
 
 class MailmigApp(App[int]):
@@ -49,14 +54,6 @@ class MailmigApp(App[int]):
         ),
     ]
 
-    transfer_running: bool = False
-    """Set by the transfer control while a copy runs: quitting then asks first."""
-    transfer_settings: TransferSettings = TransferSettings()
-    """How copies run (connections, batch sizes, reconnect backoff); tests shorten backoffs."""
-    transfer_observer: Callable[[TransferEvent], None] | None = None
-    """Sees every engine event, on the copy's thread (tests and the screenshot script use it
-    to act at an exact point of a copy)."""
-
     def __init__(
         self,
         source: AccountSession | None = None,
@@ -66,9 +63,15 @@ class MailmigApp(App[int]):
         accounts: Mapping[str, AccountSpec] | None = None,
         timeout: float = 30.0,
         theme: str = "mailmig-dark",
+        copy_settings: TransferSettings | None = None,
     ) -> None:
         super().__init__()
         self.source, self.target = source, target
+        self.copy_settings = copy_settings or TransferSettings()
+        """How copies run (connections, batch sizes, reconnect backoff); tests shorten
+        backoffs. Handed down to the main screen's copy control."""
+        self.copy_running = False
+        """A copy is running (the copy control says so): quitting then asks first."""
         self.accounts = dict(accounts or {})
         self.timeout = timeout
         self.keymap = dict(keymap or {})
@@ -81,15 +84,24 @@ class MailmigApp(App[int]):
         """Every account connected in this run; the launcher logs them out at the end."""
 
     def get_default_screen(self) -> Screen[None]:
-        from mailmig_tui.tui.screens.accounts import AccountsScreen
-        from mailmig_tui.tui.screens.main import MainScreen
-
         if self.source is not None and self.target is not None:
-            return MainScreen(self.source, self.target)
+            return self.main_screen(self.source, self.target)
         return AccountsScreen(self.accounts, self.timeout, self.source, self.target)
 
+    def main_screen(self, source: AccountSession, target: AccountSession) -> MainScreen:
+        return MainScreen(source, target, self.copy_settings)
+
+    @on(AccountsScreen.Chosen)
+    def accounts_chosen(self, message: AccountsScreen.Chosen) -> None:
+        # Pushed, not switched: the first screen of an app cannot be replaced.
+        self.push_screen(self.main_screen(message.source, message.target))
+
+    @on(CopyControl.StateChanged)
+    def copy_state_changed(self, message: CopyControl.StateChanged) -> None:
+        self.copy_running = message.state == "running"
+
     def on_mount(self) -> None:
-        from mailmig_tui.tui.screens.help import HelpScreen
+        from mailmig_tui.tui.common.help import HelpScreen
 
         self.install_screen(HelpScreen(self.keymap), "help")
 
@@ -98,7 +110,7 @@ class MailmigApp(App[int]):
     def on_work_failed(self, message: WorkFailed) -> None:
         failure = describe_failure(message.error, message.where)
         if failure.dialog:
-            from mailmig_tui.tui.screens.error import ErrorDialog
+            from mailmig_tui.tui.common.error import ErrorDialog
 
             after = message.after
             self.push_screen(
@@ -125,10 +137,10 @@ class MailmigApp(App[int]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_request_quit(self) -> None:
-        if not self.transfer_running:
+        if not self.copy_running:
             self.exit(0)
             return
-        from mailmig_tui.tui.screens.confirm import ConfirmDialog
+        from mailmig_tui.tui.common.confirm import ConfirmDialog
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -136,7 +148,7 @@ class MailmigApp(App[int]):
 
         self.push_screen(
             ConfirmDialog(
-                "A transfer is running",
+                "A copy is running",
                 "Quit anyway? Copied messages are kept; run again later to copy the rest.",
                 yes="Quit",
                 no="Keep running",

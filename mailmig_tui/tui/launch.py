@@ -24,7 +24,7 @@ from mailmig_tui import paths
 from mailmig_tui.config import load_config
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.secrets import RedactingFilter
-from mailmig_tui.tui.session import AccountSession
+from mailmig_tui.tui.accounts.session import AccountSession
 
 _OPTION_DEFAULTS = {"ca_file": None, "insecure": False, "allow_plaintext": False, "timeout": None}
 
@@ -100,7 +100,7 @@ def _run(
 
 def run_tui(source: str | None, target: str | None, args: argparse.Namespace | None) -> int:
     """`mailmig tui [SOURCE [TARGET]]` and `mailmig` alone (the account chooser)."""
-    from mailmig_tui.commands.common import resolve_account
+    from mailmig_tui.account_args import resolve_account
 
     options = _with_defaults(args)
     config = load_config()
@@ -148,3 +148,24 @@ def run_demo(args: argparse.Namespace | None) -> int:
             print(f"mailmig demo: the demo Maildirs stay in {root}", file=sys.stderr)
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """`mailmig batch USERS.csv --tui`: the batch on a full screen, same job as headless."""
+    from mailmig_tui.account_args import batch_job
+    from mailmig_tui.engine.batch import batch_summary
+    from mailmig_tui.engine.report_file import write_report
+    from mailmig_tui.tui.copy.batch_app import BatchApp
+
+    job = batch_job(args)
+    app = BatchApp(
+        job.users,
+        job.resolve,
+        parallel=job.parallel,
+        passwords=job.passwords,
+        settings=job.settings,
+    )
+    code = app.run()
+    if job.report:
+        write_report(job.report, batch_summary(app.results))
+    return 1 if code is None else int(code)

@@ -106,7 +106,7 @@ def test_preview_path_reads_every_hostile_message(
 ) -> None:
     """What the message list and the preview call: summaries, fetch, render_message."""
     try:
-        from mailmig_tui.tui.mime_text import render_message
+        from mailmig_tui.tui.browse.mime_text import render_message
     except ImportError:  # the TUI's renderer is optional here
         render_message = None  # type: ignore[assignment]
     store = connect_imap(

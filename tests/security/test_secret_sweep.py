@@ -39,11 +39,11 @@ from textual.widgets import Input
 
 from mailmig_tui.config import save_account
 from mailmig_tui.model import AccountSpec, Security, TlsOptions
+from mailmig_tui.tui.accounts.password import PasswordDialog
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
+from mailmig_tui.tui.browse.preview import PreviewScreen
 from mailmig_tui.tui.launch import _log_to_file
-from mailmig_tui.tui.screens.password import PasswordDialog
-from mailmig_tui.tui.screens.preview import PreviewScreen
-from mailmig_tui.tui.session import AccountSession
 from tests.security.conftest import leaks, secret_forms, seed_small
 from tests.support.dovecot import DovecotServer
 from tests.tui.tuikit import imap_spec, open_folder, pane, wait_connected, wait_for

@@ -30,9 +30,9 @@ from mailmig_tui.cli import main
 from mailmig_tui.config import save_account
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.model import AccountSpec, Security
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.launch import _log_to_file
-from mailmig_tui.tui.session import AccountSession
 from tests.security.conftest import leaks, secret_forms, seed_small
 from tests.support.dovecot import DovecotServer
 from tests.tui.tuikit import wait_connected

@@ -6,7 +6,7 @@ import pytest
 
 from mailmig_tui.accounts import needs_password
 from mailmig_tui.errors import UsageError
-from mailmig_tui.tui.screens.account_form import build_spec
+from mailmig_tui.tui.accounts.account_form import build_spec
 
 
 def test_a_command_account_needs_no_host_and_no_password() -> None:

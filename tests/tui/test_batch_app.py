@@ -7,7 +7,7 @@ from textual.widgets import DataTable
 
 from mailmig_tui.accounts import parse_account_url
 from mailmig_tui.engine.batch import BatchUser
-from mailmig_tui.tui.batch_app import BatchApp
+from mailmig_tui.tui.copy.batch_app import BatchApp
 from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
 from tests.support.seeding import seed_mailbox

@@ -12,11 +12,11 @@ from mailmig_tui import paths
 from mailmig_tui.config import load_config, save_account
 from mailmig_tui.errors import UsageError
 from mailmig_tui.model import AccountSpec
+from mailmig_tui.tui.accounts.account_form import AccountFormScreen
+from mailmig_tui.tui.accounts.chooser import AccountsScreen
 from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.launch import run_demo, run_tui
-from mailmig_tui.tui.screens.account_form import AccountFormScreen
-from mailmig_tui.tui.screens.accounts import AccountsScreen
-from mailmig_tui.tui.screens.main import MainScreen
+from mailmig_tui.tui.main_screen import MainScreen
 from tests.support.dovecot import DovecotServer
 from tests.tui.tuikit import (
     imap_spec,

@@ -18,23 +18,24 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from mailmig_tui.engine.folder_map import MapRow
+from mailmig_tui.engine.saved_maps import map_path
 from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.maildir import MaildirStore
+from mailmig_tui.tui.accounts.password import PasswordDialog
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
+from mailmig_tui.tui.common.confirm import ConfirmDialog
+from mailmig_tui.tui.common.error import ErrorDialog
+from mailmig_tui.tui.copy.folder_map_screen import FolderMapScreen
+from mailmig_tui.tui.copy.map_list import MapList
+from mailmig_tui.tui.copy.panel import CopyPanel
+from mailmig_tui.tui.copy.plan_screen import PlanScreen
+from mailmig_tui.tui.copy.progress_screen import CopyProgressScreen
+from mailmig_tui.tui.copy.report_screen import ReportScreen
+from mailmig_tui.tui.copy.target_picker import TargetPicker
 from mailmig_tui.tui.demo_data import make_maildir
-from mailmig_tui.tui.folder_map import MapRow, map_path
-from mailmig_tui.tui.screens.confirm import ConfirmDialog
-from mailmig_tui.tui.screens.error import ErrorDialog
-from mailmig_tui.tui.screens.folder_map import FolderMapScreen
-from mailmig_tui.tui.screens.password import PasswordDialog
-from mailmig_tui.tui.screens.plan import PlanScreen
-from mailmig_tui.tui.screens.report import ReportScreen
-from mailmig_tui.tui.screens.target_picker import TargetPicker
-from mailmig_tui.tui.screens.transfer import TransferScreen
-from mailmig_tui.tui.session import AccountSession
-from mailmig_tui.tui.widgets.map_list import MapList
-from mailmig_tui.tui.widgets.transfer_panel import TransferPanel
 from tests.support.dovecot import DovecotServer
 from tests.support.faultproxy import FaultProxy
 from tests.tui.tuikit import (
@@ -112,11 +113,11 @@ async def test_copy_a_marked_folder_then_marked_messages(
         logs = list((isolated_mailmig / "log").glob("transfer-*.log"))
         report = app.screen
         assert isinstance(report, ReportScreen)
-        assert logs == [report.outcome.log_path] and f"Log: {logs[0].name} in" in text
+        assert logs == [report.report.log_path] and f"Log: {logs[0].name} in" in text
         assert stat.S_IMODE(logs[0].stat().st_mode) == 0o600
         log = logs[0].read_text()
         assert "Projekte.Kunden -> INBOX.Projekte.Kunden (new)" in log
-        assert "verify: every message is on the target" in log
+        assert "verify: checked 240, every message is on the target" in log
         assert courier_server.password(user) not in log
 
         await pilot.press("escape")
@@ -148,18 +149,21 @@ async def test_cancel_with_x_then_copy_again_lands_every_message_once(
     courier_server: DovecotServer, demo_root: Path
 ) -> None:
     user = courier_server.new_user()
-    app = MailmigApp(demo_sessions(demo_root)[0], target_session(courier_server, user))
-    app.transfer_settings = TransferSettings(batch_messages=50, connections=1)
+    settings = TransferSettings(batch_messages=50, connections=1)
+    app = MailmigApp(
+        demo_sessions(demo_root)[0], target_session(courier_server, user), copy_settings=settings
+    )
     gate = Gate(at=20)
-    app.transfer_observer = gate
     async with app.run_test() as pilot:
         await wait_connected(pilot, app)
+        control = main_screen(app).copy_control
+        control.observer = gate
         await mark_folder(pilot, app, "Projekte.Kunden")
         await copy_through_plan(pilot, app)
         await pilot.press("enter")
         await wait_for(pilot, gate.reached.is_set, "the copy to reach its 20th message")
-        assert app.transfer_running
-        await wait_for(pilot, lambda: main_screen(app).query_one(TransferPanel).display, "panel")
+        await wait_for(pilot, lambda: app.copy_running, "the app to know a copy runs")
+        await wait_for(pilot, lambda: main_screen(app).query_one(CopyPanel).display, "panel")
         assert "Copying:" in screen_text(app)
 
         # The keys work while the copy runs: other pane, open a folder, details, quit asks.
@@ -167,7 +171,7 @@ async def test_cancel_with_x_then_copy_again_lands_every_message_once(
         await wait_for(pilot, lambda: pane(app, "target").active, "the target pane")
         await open_folder(pilot, app, "target", "INBOX")
         await pilot.press("p")
-        await wait_screen(pilot, app, TransferScreen, "the progress screen")
+        await wait_screen(pilot, app, CopyProgressScreen, "the progress screen")
         assert "Projekte.Kunden" in screen_text(app)
         await pilot.press("escape")
         await pilot.press("q")
@@ -180,10 +184,10 @@ async def test_cancel_with_x_then_copy_again_lands_every_message_once(
         assert "Copy cancelled" in screen_text(app)
         first = message_ids(courier_server, user, KUNDEN)
         assert 20 <= sum(first.values()) < 240
-        assert not app.transfer_running
+        assert not app.copy_running
 
         # Again: the journal and the target say what is there; the rest is copied once.
-        app.transfer_observer = None
+        control.observer = None
         await pilot.press("escape")
         plan = await copy_through_plan(pilot, app)
         [work] = plan.plan.folders
@@ -203,12 +207,11 @@ async def test_wrong_password_then_a_server_that_goes_away(
     user = courier_server.new_user()
     proxy = FaultProxy(courier_server.imap_port)
     try:
-        app = MailmigApp(
-            demo_sessions(demo_root)[0], target_session(courier_server, user, proxy.port)
-        )
-        app.transfer_settings = TransferSettings(
+        settings = TransferSettings(
             batch_messages=20, connections=1, max_reconnects=1, backoff=0.05
         )
+        target = target_session(courier_server, user, proxy.port)
+        app = MailmigApp(demo_sessions(demo_root)[0], target, copy_settings=settings)
         async with app.run_test() as pilot:
             await wait_connected(pilot, app)
             await mark_folder(pilot, app, "Projekte.Kunden")
@@ -230,7 +233,7 @@ async def test_wrong_password_then_a_server_that_goes_away(
             await wait_connected(pilot, app)
 
             gate = Gate(at=10)
-            app.transfer_observer = gate
+            main_screen(app).copy_control.observer = gate
             await copy_through_plan(pilot, app)
             await pilot.press("enter")
             await wait_for(pilot, gate.reached.is_set, "the copy to reach its 10th message")
@@ -239,11 +242,11 @@ async def test_wrong_password_then_a_server_that_goes_away(
             await wait_screen(pilot, app, ReportScreen, "the report")
             text = screen_text(app)
             assert "Copy stopped" in text and "Gave up:" in text
-            assert "Verify: not run" in text
+            assert "Verify: not done" in text
             notices = [n.message for n in app._notifications if n.title == "Copy"]
             assert any("connection lost" in n and "reconnecting" in n for n in notices)
             assert any("The copy stopped" in n for n in notices)
-            assert app.is_running and not app.transfer_running
+            assert app.is_running and not app.copy_running
     finally:
         proxy.close()
 
@@ -312,17 +315,17 @@ async def test_folder_map_edits_are_saved_and_used_next_time(
         await wait_for(pilot, lambda: map_rows(app)["Sent"].target == "Gesendet", "the 2nd edit")
         assert not map_rows(app)["Sent"].target_exists
         await pilot.press("escape")
-        transfer = main_screen(app).transfer
-        assert transfer.overrides == {"Entwürfe": "Entwürfe", "Sent": "Gesendet"}
+        assert json.loads(saved.read_text())["overrides"] == {
+            "Entwürfe": "Entwürfe",
+            "Sent": "Gesendet",
+        }
 
-        # Next time (a new session starts with nothing loaded), the saved map is read back.
-        transfer.overrides = None
-        screen = await open_map(pilot, app)  # loaded from the saved file
+        # The map opened again is read back from the saved file.
+        screen = await open_map(pilot, app)
         assert map_rows(app)["Sent"].target == "Gesendet"
         assert map_rows(app)["Sent"].reason == "manual"
         await pilot.press("escape")
-        # The copy plans with the saved map (read from the file too, when not loaded yet).
-        transfer.overrides = None
+        # The copy plans with the saved map: the engine's copy service reads the same file.
         listing = pane(app, "source").folder_list
         listing.cursor = [f.name for f in listing.folders].index("Sent")
         plan = await copy_through_plan(pilot, app)
@@ -331,8 +334,8 @@ async def test_folder_map_edits_are_saved_and_used_next_time(
         await wait_for(pilot, lambda: not isinstance(app.screen, PlanScreen), "the plan to go")
 
         screen = await open_map(pilot, app)
-        listing = screen.query_one(MapList)
-        listing.cursor = [row.source for row in listing.rows].index("Sent")
+        map_list = screen.query_one(MapList)
+        map_list.cursor = [row.source for row in map_list.rows].index("Sent")
         await pilot.press("a")
         await wait_for(pilot, lambda: map_rows(app)["Sent"].target == "Sent", "automatic again")
         assert json.loads(saved.read_text())["overrides"] == {"Entwürfe": "Entwürfe"}

@@ -1,5 +1,5 @@
 """SVG snapshots of the copy screens at 80x24 and 120x40: folder map, plan, the progress
-panel mid-run, the report.
+panel mid-run and during the check after the copy, the report.
 
 The map is the real app's over the demo data (with a target that makes a conflict). The
 plan, the panel and the report render fixed values built here, not a live copy: no clock,
@@ -10,6 +10,7 @@ the SVGs in tests/tui/__snapshots__/ before committing them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +21,21 @@ from mailmig_tui.engine.events import Failure, FolderReport, MessageRef, Transfe
 from mailmig_tui.engine.journal import FolderKey
 from mailmig_tui.engine.mapping import FolderMapping
 from mailmig_tui.engine.plan import FolderWork, Plan
+from mailmig_tui.engine.progress import FolderProgress, ProgressSnapshot
+from mailmig_tui.engine.rates import DEFAULT_RATE, estimate
 from mailmig_tui.engine.verify import FolderCheck, VerifyReport
 from mailmig_tui.model import AccountSpec, FolderInfo, Security
 from mailmig_tui.presets import EXCHANGE
 from mailmig_tui.stores.base import HeaderProbe
 from mailmig_tui.stores.maildir import MaildirStore
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
-from mailmig_tui.tui.copy_job import CopyOutcome
+from mailmig_tui.tui.copy.folder_map_screen import FolderMapScreen
+from mailmig_tui.tui.copy.map_list import MapList
+from mailmig_tui.tui.copy.panel import CopyPanel
+from mailmig_tui.tui.copy.plan_screen import PlanScreen
+from mailmig_tui.tui.copy.report_screen import ReportScreen
 from mailmig_tui.tui.demo_data import make_maildir
-from mailmig_tui.tui.screens.folder_map import FolderMapScreen
-from mailmig_tui.tui.screens.plan import PlanScreen
-from mailmig_tui.tui.screens.report import ReportScreen
-from mailmig_tui.tui.session import AccountSession
-from mailmig_tui.tui.transfer_files import DEFAULT_RATE, estimate
-from mailmig_tui.tui.transfer_state import FolderProgress, ProgressSnapshot
-from mailmig_tui.tui.widgets.map_list import MapList
-from mailmig_tui.tui.widgets.transfer_panel import TransferPanel
 from tests.tui.tuikit import demo_sessions, main_screen, wait_connected, wait_for
 
 SnapCompare = Callable[..., bool]
@@ -66,6 +66,7 @@ def fixed_plan() -> Plan:
             FolderKey(SOURCE.identity, source, 1, TARGET.identity, target),
             to_copy=[HeaderProbe(uid, size, None, b"") for uid in range(1, to_copy + 1)],
             too_large=[HeaderProbe(9000 + n, 48_000_000, None, b"") for n in range(big)],
+            selected=messages,
             present=present,
         )
         works.append(work)
@@ -75,24 +76,40 @@ def fixed_plan() -> Plan:
     return plan
 
 
-def fixed_outcome() -> CopyOutcome:
-    report = TransferReport(elapsed=312.4)
+def fixed_report() -> TransferReport:
+    """A copy with every kind of trouble: a message too large, one refused, one the target
+    said it stored but the check did not find, and a folder stopped by the full target."""
+    report = TransferReport(elapsed=312.4, verify_wanted=True)
     big = MessageRef("INBOX", 4711, 48_000_000, "Fotos vom Betriebsausflug", "<demo-04711@ex>")
     refused = MessageRef("Sent", 815, 5120, "Rechnung 1815 – bitte prüfen", "<demo-00815@ex>")
-    for source, target, _messages, present, to_copy, size, too_large, _exists in FOLDERS:
-        folder = FolderReport(source, target, copied=to_copy, already_present=present,
-                              too_large=too_large, bytes=to_copy * size)  # fmt: skip
+    lost = MessageRef("Sent", 816, 4400, "AW: Rechnung 1815", "<demo-00816@ex>")
+    for source, target, messages, present, to_copy, size, too_large, _exists in FOLDERS:
+        folder = FolderReport(source, target, source_messages=messages, copied=to_copy,
+                              already_present=present, too_large=too_large,
+                              bytes=to_copy * size)  # fmt: skip
         if source == "INBOX":
             folder.failures.append(Failure(big, "larger than the target accepts", True))
         if source == "Sent":
-            folder.copied -= 1
-            folder.failed = 1
+            folder.copied -= 2
+            folder.failed = 2
             folder.failures.append(Failure(refused, "NO [ALERT] message refused"))
+            folder.failures.append(Failure(lost, "the target said it stored the message but "
+                                                 "does not have it (found by verify)"))  # fmt: skip
+        if source == "Projekte.Kunden":
+            folder.copied, folder.not_copied = 100, 140
+            folder.error = "the target is full (NO [OVERQUOTA])"
         report.folders.append(folder)
-    missing = FolderCheck("Sent", "Gesendete Elemente", 600, 599, missing=[refused])
-    verify = VerifyReport([FolderCheck("INBOX", "INBOX", 1500, 1499), missing])
-    log = Path("/home/anna/.local/state/mailmig/log/transfer-20240628-174500.log")
-    return CopyOutcome(report, verify, "", log, "3 marked folders and 12 marked messages")
+    checks = [
+        FolderCheck("INBOX", "INBOX", 1500, 1499, missing=[big]),
+        FolderCheck("Sent", "Gesendete Elemente", 600, 598, missing=[refused, lost]),
+        FolderCheck("Drafts", "Entwürfe", 6, 6),
+        FolderCheck("Archive.2023", "Archiv/2023", 900, 900),
+        FolderCheck("Projekte.Kunden", "Projekte/Kunden", 240, 100, missing=[]),
+    ]
+    report.verify = VerifyReport(checks)
+    report.log_path = Path("/home/anna/.local/state/mailmig/log/transfer-20240628-174500.log")
+    report.description = "3 marked folders and 12 marked messages"
+    return report
 
 
 def fixed_progress() -> ProgressSnapshot:
@@ -118,6 +135,18 @@ def fixed_progress() -> ProgressSnapshot:
     )
 
 
+def fixed_checking() -> ProgressSnapshot:
+    """The same copy done, its check a third of the way through."""
+    copying = fixed_progress()
+    folders = tuple(
+        replace(f, copied=f.messages - f.failed, copied_bytes=f.bytes, state="done")
+        for f in copying.folders
+    )
+    copied = sum(f.copied for f in folders)
+    return replace(copying, folders=folders, copied=copied, copied_bytes=copying.bytes,
+                   phase="verifying", checked=1_200, to_check=3_246)  # fmt: skip
+
+
 def push(app: MailmigApp, screen: Callable[[], Any]) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
         await app.push_screen(screen())
@@ -138,23 +167,35 @@ def test_plan(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_report(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     app = MailmigApp()
-    screen = push(app, lambda: ReportScreen(fixed_outcome(), LABELS))
+    screen = push(app, lambda: ReportScreen(fixed_report(), LABELS))
     assert snap_compare(app, terminal_size=size, run_before=screen)
+
+
+def panel_showing(app: MailmigApp, snapshot: ProgressSnapshot) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_connected(pilot, app)
+        screen = main_screen(app)
+        screen.copy_control.state = "running"  # as during a copy: the footer offers x
+        screen.refresh_bindings()
+        screen.query_one(CopyPanel).show(snapshot)
+        await pilot.pause()
+
+    return run_before
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_progress_panel(snap_compare: SnapCompare, demo_root: Path, size: tuple[int, int]) -> None:
     app = MailmigApp(*demo_sessions(demo_root))
+    assert snap_compare(app, terminal_size=size, run_before=panel_showing(app, fixed_progress()))
 
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await wait_connected(pilot, app)
-        screen = main_screen(app)
-        screen.transfer.running = True  # as during a copy: the footer offers x
-        screen.refresh_bindings()
-        screen.query_one(TransferPanel).show(fixed_progress())
-        await pilot.pause()
 
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+@pytest.mark.parametrize("size", SIZES)
+def test_progress_panel_checking(
+    snap_compare: SnapCompare, demo_root: Path, size: tuple[int, int]
+) -> None:
+    """After the copy, the check: its own phase, bar and count, still cancellable."""
+    app = MailmigApp(*demo_sessions(demo_root))
+    assert snap_compare(app, terminal_size=size, run_before=panel_showing(app, fixed_checking()))
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,16 @@
-"""The copy's headless parts: progress counting and throttling, selections, the folder map
-(conflicts, merges, saved files), estimates and the log file."""
+"""The copy's headless parts as the TUI uses them: progress counting and throttling (the
+engine's tracker, with the check after the copy as its own phase), selections, the folder
+map (conflicts, merges, saved files), estimates and the per-run log the service writes.
+
+The log and the rate moved from the TUI to the engine (`engine.copy_log`, `engine.rates`);
+these tests follow them there, since the TUI's report and plan show what they say."""
 
 from __future__ import annotations
 
 import stat
 from pathlib import Path
 
+from mailmig_tui.engine.copy_log import CopyLog
 from mailmig_tui.engine.events import (
     Failure,
     Finished,
@@ -17,29 +22,20 @@ from mailmig_tui.engine.events import (
     MessageRef,
     Reconnecting,
     TransferReport,
+    Verifying,
 )
+from mailmig_tui.engine.folder_map import compute_map
+from mailmig_tui.engine.progress import ProgressTracker, Throttle
+from mailmig_tui.engine.rates import DEFAULT_RATE, estimate, load_rate, save_rate
+from mailmig_tui.engine.saved_maps import load_overrides, map_path, save_overrides
+from mailmig_tui.engine.verify import FolderCheck, VerifyReport
 from mailmig_tui.model import AccountSpec, FolderInfo
 from mailmig_tui.secrets import redact
 from mailmig_tui.stores.maildir import MaildirStore
+from mailmig_tui.tui.browse.marks import MarkSet
+from mailmig_tui.tui.copy.selection import exact_pattern, selection_from
+from mailmig_tui.tui.copy.text import duration, estimate_text, overall, progress_line
 from mailmig_tui.tui.demo_data import make_maildir
-from mailmig_tui.tui.folder_map import (
-    compute_map,
-    load_overrides,
-    map_path,
-    parse_conflict,
-    save_overrides,
-)
-from mailmig_tui.tui.marks import MarkSet
-from mailmig_tui.tui.selection import exact_pattern, selection_from
-from mailmig_tui.tui.transfer_files import (
-    DEFAULT_RATE,
-    TransferLog,
-    estimate,
-    load_rate,
-    save_rate,
-)
-from mailmig_tui.tui.transfer_state import ProgressTracker, Throttle
-from mailmig_tui.tui.transfer_text import duration, estimate_text
 
 
 class FakeClock:
@@ -98,6 +94,24 @@ def test_tracker_counts_failures_notices_and_folder_states() -> None:
     assert tracker.snapshot().phase == "finished"
 
 
+def test_the_check_after_the_copy_is_a_phase_of_its_own() -> None:
+    clock = FakeClock()
+    tracker = ProgressTracker([("A", "A", 2, 200)], clock)
+    tracker.feed(MessageCopied(MessageRef("A", 1, 100)))
+    tracker.feed(MessageCopied(MessageRef("A", 2, 100)))
+    assert progress_line(tracker.snapshot()).startswith("2/2 msgs · ")
+    assert tracker.feed(Verifying(0, 100_000))  # the phase starts: shown at once
+    assert not tracker.feed(Verifying(41_200, 100_000))  # the rest as the throttle allows
+    snapshot = tracker.snapshot()
+    assert snapshot.phase == "verifying"
+    assert progress_line(snapshot) == "Checking 41,200/100,000 messages on the target"
+    assert overall(snapshot) == (41_200, 100_000)  # the bar follows the check, not the copy
+    tracker.set_phase("cancelling")
+    assert progress_line(tracker.snapshot()) == (
+        "Cancelling the check at 41,200/100,000 messages; the report follows"
+    )
+
+
 def folder(name: str, messages: int = 1) -> FolderInfo:
     return FolderInfo(name, ".", messages=messages)
 
@@ -117,9 +131,10 @@ def test_selection_marked_folders_messages_or_the_folder_at_hand() -> None:
     assert chosen.folders == ("INBOX", "Sent")
     assert chosen.only_uids == {"INBOX": frozenset({7, 9})}
     assert chosen.description == "1 marked folder and 2 marked messages in 1 folder"
-    options = chosen.options({"Sent": "Gesendet"}, [f.name for f in folders], None)
+    options = chosen.options()
     assert list(options.include) == ["INBOX", "Sent"]
-    assert options.overrides == {"Sent": "Gesendet"}
+    assert options.only_uids == {"INBOX": frozenset({7, 9})}
+    assert not options.overrides  # the saved folder map is the copy service's to apply
 
 
 def test_exact_patterns_escape_only_names_that_would_match_others() -> None:
@@ -127,14 +142,6 @@ def test_exact_patterns_escape_only_names_that_would_match_others() -> None:
     assert exact_pattern("Plain", names) == "Plain"
     assert exact_pattern("a*b", names) == "a*b"  # matches nothing else: left for the engine
     assert exact_pattern("[Gmail]/Sent Mail", names) == "[[]Gmail]/Sent Mail"
-
-
-def test_parse_conflict_reads_the_engine_message() -> None:
-    text = "source folders 'Drafts' and \"Bob's\" would both go to target folder 'Entwürfe'"
-    conflict = parse_conflict(text)
-    assert conflict is not None
-    assert (conflict.first, conflict.second, conflict.target) == ("Drafts", "Bob's", "Entwürfe")
-    assert parse_conflict("the target has no folder hierarchy to hold 'x'") is None
 
 
 def maildir(root: Path, *folders: str) -> MaildirStore:
@@ -185,21 +192,35 @@ def test_estimate_says_what_it_assumes(isolated_mailmig: Path) -> None:
     assert estimate_text(guess).startswith(
         "about 1 min (estimate at 20 msg/s · 1.0 MB/s: a cautious"
     )
+    too_few = TransferReport([FolderReport("A", "A", copied=10, bytes=100)], 1)
+    save_rate(one, two, too_few)  # too few messages to measure a rate by
+    assert load_rate(one, two) == DEFAULT_RATE
     save_rate(one, two, TransferReport([FolderReport("A", "A", copied=600, bytes=6_000_000)], 2))
     measured = load_rate(one, two)
     assert measured.measured and measured.messages_per_second == 300
+    assert load_rate(two, one) == DEFAULT_RATE  # the other direction is another pair
     assert "measured in the last copy" in estimate_text(estimate(600, 1, measured))
     assert duration(3725) == "1:02:05" and duration(42) == "0:42"
 
 
-def test_the_log_has_every_failure_and_no_password(tmp_path: Path) -> None:
+def test_the_log_has_every_failure_the_report_and_the_check_and_no_password(
+    tmp_path: Path,
+) -> None:
     redact("s3cret-Passw0rd")
-    log = TransferLog(tmp_path / "log" / "transfer-x.log")
+    log = CopyLog(tmp_path / "log" / "transfer-x.log")
     ref = MessageRef("INBOX", 7, 120, "login s3cret-Passw0rd", "<m@x>")
     log.failure(Failure(ref, "NO refused"))
+    folder = FolderReport("INBOX", "INBOX", source_messages=5, copied=3, failed=1, not_copied=1)
+    log.report(TransferReport([folder], elapsed=2.0, cancelled=True))
+    check = FolderCheck("INBOX", "INBOX", 3, 2, missing=[MessageRef("INBOX", 9, 50, "Hi")])
+    log.verify(VerifyReport([check]), "")
+    log.verify(None, "the copy was cancelled; copy again to finish it")
     log.close()
-    again = TransferLog(tmp_path / "log" / "transfer-x.log")  # same second: a new file
+    again = CopyLog(tmp_path / "log" / "transfer-x.log")  # same second: a new file
     again.close()
     text = log.path.read_text()
     assert "failed: INBOX UID 7" in text and "s3cret-Passw0rd" not in text
+    assert "report (cancelled):" in text and "failed 1, not copied 1" in text
+    assert "missing: INBOX UID 9 'Hi'" in text and "1 missing on the target" in text
+    assert "verify: not run: the copy was cancelled" in text
     assert again.path != log.path and stat.S_IMODE(log.path.stat().st_mode) == 0o600

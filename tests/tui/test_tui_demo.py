@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from mailmig_tui.tui.app import MailmigApp
-from mailmig_tui.tui.screens.confirm import ConfirmDialog
-from mailmig_tui.tui.screens.help import HelpScreen
-from mailmig_tui.tui.screens.preview import PreviewScreen
+from mailmig_tui.tui.browse.preview import PreviewScreen
+from mailmig_tui.tui.common.confirm import ConfirmDialog
+from mailmig_tui.tui.common.help import HelpScreen
 from tests.tui.tuikit import (
     demo_sessions,
     info_text,
@@ -205,12 +205,12 @@ async def test_theme_palette_zoom_and_quit(demo_root: Path) -> None:
         await pilot.press("z")
         assert main_screen(app).maximized is None
 
-        app.transfer_running = True
+        app.copy_running = True
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the quit question")
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog), "dialog gone")
         assert app.is_running
-        app.transfer_running = False
+        app.copy_running = False
         await pilot.press("q")
     assert app.return_code == 0

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from mailmig_tui.tui.accounts.password import PasswordDialog
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
-from mailmig_tui.tui.screens.error import ErrorDialog
-from mailmig_tui.tui.screens.password import PasswordDialog
-from mailmig_tui.tui.screens.preview import PreviewScreen
-from mailmig_tui.tui.session import AccountSession
+from mailmig_tui.tui.browse.preview import PreviewScreen
+from mailmig_tui.tui.common.error import ErrorDialog
 from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
 from tests.support.seeding import seed_mailbox

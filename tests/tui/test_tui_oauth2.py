@@ -21,12 +21,12 @@ from mailmig_tui import oauth2, paths
 from mailmig_tui.cli import build_parser
 from mailmig_tui.model import AccountSpec, OAuth2Spec
 from mailmig_tui.tui import launch
+from mailmig_tui.tui.accounts.device_code import DeviceCodeDialog
+from mailmig_tui.tui.accounts.password import PasswordDialog
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
-from mailmig_tui.tui.screens.device_code import DeviceCodeDialog
-from mailmig_tui.tui.screens.error import ErrorDialog
-from mailmig_tui.tui.screens.main import MainScreen
-from mailmig_tui.tui.screens.password import PasswordDialog
-from mailmig_tui.tui.session import AccountSession
+from mailmig_tui.tui.common.error import ErrorDialog
+from mailmig_tui.tui.main_screen import MainScreen
 from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
 from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer

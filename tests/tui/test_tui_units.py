@@ -16,40 +16,36 @@ from textual.theme import Theme
 from mailmig_tui.errors import AuthError, ConnectError, FolderMissing, UsageError
 from mailmig_tui.model import FolderInfo, MessageSummary, SpecialUse
 from mailmig_tui.stores.base import SearchQuery
+from mailmig_tui.tui.browse.html_text import html_to_text
+from mailmig_tui.tui.browse.marks import MarkSet
+from mailmig_tui.tui.browse.mime_text import MAX_BODY_CHARS, render_message
+from mailmig_tui.tui.browse.paging import PageQueue
+from mailmig_tui.tui.browse.query import parse_query
+from mailmig_tui.tui.browse.rows import folder_columns, folder_row, message_columns, message_row
+from mailmig_tui.tui.browse.sorting import sort_uids
+from mailmig_tui.tui.common.failures import describe_failure
+from mailmig_tui.tui.common.format import fit, short_size
+from mailmig_tui.tui.common.themes import THEMES
 from mailmig_tui.tui.demo_data import FOLDERS, demo_messages
-from mailmig_tui.tui.failures import describe_failure
-from mailmig_tui.tui.format import (
-    fit,
-    folder_columns,
-    folder_row,
-    message_columns,
-    message_row,
-    short_size,
-)
-from mailmig_tui.tui.html_text import html_to_text
-from mailmig_tui.tui.marks import MarkSet
-from mailmig_tui.tui.mime_text import MAX_BODY_CHARS, render_message
-from mailmig_tui.tui.paging import PageQueue
-from mailmig_tui.tui.query import parse_query
-from mailmig_tui.tui.sorting import sort_uids
-from mailmig_tui.tui.themes import THEMES
 
 HEADLESS = [
-    "mailmig_tui.tui.session",
-    "mailmig_tui.tui.query",
-    "mailmig_tui.tui.marks",
-    "mailmig_tui.tui.format",
-    "mailmig_tui.tui.paging",
-    "mailmig_tui.tui.sorting",
-    "mailmig_tui.tui.mime_text",
-    "mailmig_tui.tui.failures",
+    "mailmig_tui.tui.accounts.session",
+    "mailmig_tui.tui.browse.query",
+    "mailmig_tui.tui.browse.marks",
+    "mailmig_tui.tui.browse.rows",
+    "mailmig_tui.tui.browse.paging",
+    "mailmig_tui.tui.browse.sorting",
+    "mailmig_tui.tui.browse.mime_text",
+    "mailmig_tui.tui.common.format",
+    "mailmig_tui.tui.common.failures",
     "mailmig_tui.tui.demo_data",
-    "mailmig_tui.tui.folder_map",
-    "mailmig_tui.tui.selection",
-    "mailmig_tui.tui.copy_job",
-    "mailmig_tui.tui.transfer_state",
-    "mailmig_tui.tui.transfer_files",
-    "mailmig_tui.tui.transfer_text",
+    "mailmig_tui.tui.copy.selection",
+    "mailmig_tui.tui.copy.job",
+    "mailmig_tui.tui.copy.text",
+    "mailmig_tui.engine.copy_service",
+    "mailmig_tui.engine.folder_map",
+    "mailmig_tui.engine.saved_maps",
+    "mailmig_tui.engine.progress",
     "mailmig_tui.engine.transfer",
     "mailmig_tui.engine.plan",
 ]

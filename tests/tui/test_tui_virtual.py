@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from mailmig_tui.tui.app import MailmigApp
-from mailmig_tui.tui.paging import PAGE_SIZE
+from mailmig_tui.tui.browse.paging import PAGE_SIZE
 from tests.tui.tuikit import FakeSession, info_text, open_folder, pane, wait_connected, wait_for
 
 HUGE = 100_000

@@ -27,10 +27,10 @@ from mailmig_tui.model import (
     Security,
 )
 from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
-from mailmig_tui.tui.screens.main import MainScreen
-from mailmig_tui.tui.session import AccountSession
-from mailmig_tui.tui.widgets.account_pane import AccountPane
+from mailmig_tui.tui.browse.account_pane import AccountPane
+from mailmig_tui.tui.main_screen import MainScreen
 from tests.support.dovecot import DovecotServer
 
 
@@ -113,7 +113,7 @@ async def open_folder(pilot: Pilot[Any], app: MailmigApp, role: str, name: str) 
 
 
 class Gate:
-    """A transfer observer that holds the copy at its `at`-th copied message until released.
+    """A copy observer that holds the copy at its `at`-th copied message until released.
 
     The engine's thread waits inside the event sink, so what the test does meanwhile (keys,
     cancel, cutting the server) happens at an exact point of the copy, never after a sleep.

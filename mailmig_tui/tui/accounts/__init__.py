@@ -1,0 +1,2 @@
+"""Choosing accounts and signing in: the chooser, the account form, password and device-code
+dialogs, and the session that holds an account's password and connections."""

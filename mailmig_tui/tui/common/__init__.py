@@ -1,0 +1,1 @@
+"""What every feature of the TUI uses: formatting, themes, the list base, dialogs, help."""

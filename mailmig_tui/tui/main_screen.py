@@ -1,0 +1,319 @@
+"""The main screen: source pane left, target pane right, the copy panel (while a copy is
+under way), marks status line, footer.
+
+Tab switches the active pane (the one holding the focus, with a highlighted title). The
+screen arranges and routes: each pane runs its own workers on its own connections, and
+the copy runs in the `CopyControl`'s workers on connections of its own. The screen hands the
+control its accounts and settings and the panel the control's progress signal, and reacts
+to what the control posts: it shows the plan, clears the marks of a complete copy,
+refreshes the target pane and shows the report. F5 or `c` copies what is marked in the
+source pane (see `copy.selection`), `m` opens the folder map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.tui.accounts.session import AccountSession
+from mailmig_tui.tui.browse.account_pane import AccountPane
+from mailmig_tui.tui.browse.markable_list import MarkableList
+from mailmig_tui.tui.browse.status_line import StatusLine
+from mailmig_tui.tui.common.app_messages import WorkFailed
+from mailmig_tui.tui.copy.control import CopyControl
+from mailmig_tui.tui.copy.job import LoginFailed
+from mailmig_tui.tui.copy.panel import CopyPanel
+from mailmig_tui.tui.copy.progress_screen import CopyProgressScreen
+from mailmig_tui.tui.copy.selection import Selection, selection_from
+
+PaletteCommand = tuple[str, str, Callable[[], object]]
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "tab,shift+tab",
+            "switch_pane",
+            "Pane",
+            id="switch-pane",
+            tooltip="Switch between the source and the target pane",
+        ),
+        Binding(
+            "f5,c",
+            "copy",
+            "Copy",
+            key_display="c",
+            id="copy",
+            tooltip="Copy what is marked in the source (else the folder at hand) to the target",
+        ),
+        Binding(
+            "m",
+            "folder_map",
+            "Map",
+            show=False,  # the footer has no room at 80 columns; help and palette list it
+            id="folder-map",
+            tooltip="Show and edit which target folder each source folder goes to",
+        ),
+        Binding(
+            "x",
+            "cancel_copy",
+            "Cancel copy",
+            show=False,  # the copy panel says "x cancel" while a copy runs
+            id="cancel-copy",
+            tooltip="Cancel the running copy (a later copy goes on where it stopped)",
+        ),
+        Binding(
+            "p",
+            "copy_details",
+            "Progress",
+            show=False,
+            id="copy-details",
+            tooltip="Show the running copy on the whole screen, with every error",
+        ),
+    ]
+
+    def __init__(
+        self,
+        source: AccountSession,
+        target: AccountSession,
+        copy_settings: TransferSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.target = target
+        self.copy_control = CopyControl(source, target, copy_settings)
+        """Plans and runs copies; made here so the panel can be handed its signal."""
+        self._progress_screen: CopyProgressScreen | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield AccountPane(self.source, id="source")
+            yield AccountPane(self.target, id="target")
+        yield CopyPanel(self.copy_control.progress, id="copy-panel")
+        yield StatusLine(id="status")
+        # Compact: at 80 columns the message list's keys, Copy and Help all fit.
+        yield Footer(show_command_palette=False, compact=True)
+        yield self.copy_control
+
+    def on_mount(self) -> None:
+        sessions = getattr(self.app, "sessions", None)
+        if isinstance(sessions, list):
+            sessions += [self.source, self.target]
+        self.pane("source").active = True
+        self.pane("source").focus_list()
+        self.update_status()
+
+    def on_unmount(self) -> None:
+        # Logging out is network I/O: never on the event loop, and never holding up the exit.
+        self.source.close(wait=False)
+        self.target.close(wait=False)
+
+    def pane(self, role: str) -> AccountPane:
+        return self.query_one(f"#{role}", AccountPane)
+
+    @property
+    def panes(self) -> Iterator[AccountPane]:
+        yield self.pane("source")
+        yield self.pane("target")
+
+    @property
+    def active_pane(self) -> AccountPane:
+        return next((p for p in self.panes if p.active), self.pane("source"))
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        return self.source.label, self.target.label
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for pane in self.panes:
+            pane.active = pane in event.widget.ancestors_with_self
+        if not any(p.active for p in self.panes):
+            self.pane("source").active = True
+        self.update_status()
+
+    def action_switch_pane(self) -> None:
+        other = next(p for p in self.panes if not p.active)
+        if self.maximized is not None:
+            self.minimize()
+        other.focus_list()
+
+    @on(MarkableList.MarksChanged)
+    def marks_changed(self, message: MarkableList.MarksChanged) -> None:
+        message.stop()
+        self.update_status()
+
+    def update_status(self) -> None:
+        totals = {pane.session.role: pane.marks.totals() for pane in self.panes}
+        self.query_one(StatusLine).show_marks(self.active_pane.session.role, totals)
+
+    # -- copying: keys ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_copy":
+            return self.copy_control.busy
+        if action == "copy_details":
+            return self.copy_control.state == "running"
+        return True
+
+    def action_copy(self) -> None:
+        source = self.pane("source")
+        if not source.connected:
+            self.notify("The source is not connected yet", severity="warning")
+            return
+        current = source.folder_list.current
+        if source.showing_messages and source.message_list.folder is not None:
+            current = source.message_list.folder
+        selection = selection_from(source.marks, source.folder_list.folders, current)
+        if selection is None:
+            self.notify("Nothing to copy: mark folders or messages (Space)", severity="warning")
+            return
+        self.copy_control.copy(selection)
+
+    def action_cancel_copy(self) -> None:
+        self.copy_control.cancel()
+
+    def action_copy_details(self) -> None:
+        control = self.copy_control
+        if control.state == "running" and control.snapshot is not None:
+            self._progress_screen = CopyProgressScreen(
+                control.progress, control.snapshot, control.cancel
+            )
+            self.app.push_screen(self._progress_screen)
+
+    def action_folder_map(self) -> None:
+        from mailmig_tui.tui.copy.folder_map_screen import FolderMapScreen
+
+        self.app.push_screen(FolderMapScreen(self.source, self.target))
+
+    # -- copying: what the control posts ----------------------------------------------------
+
+    @on(CopyControl.StateChanged)
+    def copy_state_changed(self, message: CopyControl.StateChanged) -> None:
+        # Not stopped: the app keeps track of a running copy too.
+        panel = self.query_one(CopyPanel)
+        if message.state == "planning":
+            panel.planning(message.description)
+        elif message.state == "idle":
+            panel.hide()
+        self.refresh_bindings()
+
+    @on(CopyControl.PlanReady)
+    def show_plan(self, message: CopyControl.PlanReady) -> None:
+        from mailmig_tui.tui.copy.plan_screen import PlanScreen
+
+        message.stop()
+        planned, control = message.planned, self.copy_control
+
+        def answered(start: bool | None) -> None:
+            if start:
+                control.start(planned)
+            else:
+                control.drop(planned)
+
+        prepared = planned.prepared
+        description = planned.selection.description
+        screen = PlanScreen(prepared.plan, prepared.estimate, description, self.labels)
+        self.app.push_screen(screen, answered)
+
+    @on(CopyControl.Finished)
+    def show_report(self, message: CopyControl.Finished) -> None:
+        from mailmig_tui.tui.copy.report_screen import ReportScreen
+
+        message.stop()
+        self._close_progress_screen()
+        report = message.report
+        if report.complete:  # all there and checked: unmark, as a file manager does
+            self.marks_copied(message.selection)
+        self.pane("target").refresh_folders()
+        if report.error:
+            text = f"The copy stopped: {report.error}"
+            self.notify(text, title="Copy", severity="error", markup=False)
+        self.app.push_screen(ReportScreen(report, self.labels))
+
+    @on(CopyControl.Failed)
+    def copy_failed(self, message: CopyControl.Failed) -> None:
+        message.stop()
+        self._close_progress_screen()
+        error, after = message.error, None
+        if isinstance(error, LoginFailed):
+            # As the panes do: the password in memory was wrong, so ask for it again (an
+            # OAuth2 account has none: its refused token or sign-in is only shown).
+            pane = self.pane(error.role)
+            if pane.session.spec.oauth2 is None:
+                after = pane.ask_password_again
+        self.post_message(WorkFailed(error, "copy", after))
+
+    def _close_progress_screen(self) -> None:
+        screen, self._progress_screen = self._progress_screen, None
+        if screen is not None and screen.is_active:
+            screen.dismiss()
+
+    def marks_copied(self, selection: Selection) -> None:
+        """What `selection` took is all on the target now: unmark it (marks made while the
+        copy ran stay)."""
+        source = self.pane("source")
+        for name in selection.folders:
+            if name in selection.only_uids:
+                source.marks.forget_messages(name, selection.only_uids[name])
+            else:  # the whole folder went, its single marked messages with it
+                source.marks.folders.pop(name, None)
+                source.marks.messages.pop(name, None)
+        source.current_list.refresh()
+        self.update_status()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """Screen actions for the command palette (the app adds its own)."""
+        pane = self.active_pane
+        listing = pane.message_list if pane.showing_messages else pane.folder_list
+        commands: list[PaletteCommand] = [
+            (
+                "Switch pane",
+                "Make the other account the active pane (Tab)",
+                self.action_switch_pane,
+            ),
+            ("Reload", "Reload the folder list or the open folder (r)", pane.action_reload),
+            ("Zoom pane", "Show the active pane on the whole screen (z)", pane.action_zoom),
+            ("Invert marks", "Invert the marks of the list (*)", listing.action_invert_marks),
+            ("Copy", "Copy the marked folders or messages to the target (F5, c)", self.action_copy),
+            (
+                "Folder map",
+                "Which target folder each source folder goes to (m)",
+                self.action_folder_map,
+            ),
+        ]
+        if self.copy_control.state == "running":
+            commands += [
+                ("Cancel copy", "Stop the running copy (x)", self.action_cancel_copy),
+                (
+                    "Copy progress",
+                    "The running copy on the whole screen (p)",
+                    self.action_copy_details,
+                ),
+            ]
+        if pane.showing_messages:
+            commands += [
+                (
+                    "Search",
+                    "Search the open folder on the server (/)",
+                    pane.message_list.action_search,
+                ),
+                (
+                    "Sort",
+                    "Sort by date, size, sender or subject (s)",
+                    pane.message_list.action_sort,
+                ),
+                (
+                    "Back to folders",
+                    "Show the folder list (Backspace)",
+                    pane.message_list.action_up,
+                ),
+            ]
+        return commands
