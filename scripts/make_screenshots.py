@@ -5,8 +5,9 @@
 Writes main.svg (both folder trees), messages.svg (an open folder with marks),
 preview.svg (a message with an attachment), folder-map.svg (the map with one folder merged
 by hand), transfer.svg (a copy in progress, held at a fixed message by an observer of the
-engine's events), progress.svg (the same copy on the whole screen) and report.svg (its
-report). Config, state and logs go to the temporary directory, never the user's own.
+engine's events), progress.svg (the same copy on the whole screen), checking.svg (the check
+after the copy, held between two folders) and report.svg (its report). Config, state and
+logs go to the temporary directory, never the user's own.
 """
 
 from __future__ import annotations
@@ -25,31 +26,32 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 from textual.pilot import Pilot
 
-from mailmig_tui.engine.events import MessageCopied, TransferEvent
+from mailmig_tui.engine.events import MessageCopied, TransferEvent, Verifying
 from mailmig_tui.model import AccountSpec
+from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
+from mailmig_tui.tui.browse.preview import PreviewScreen
+from mailmig_tui.tui.copy.folder_map_screen import FolderMapScreen
+from mailmig_tui.tui.copy.map_list import MapList
+from mailmig_tui.tui.copy.plan_screen import PlanScreen
+from mailmig_tui.tui.copy.progress_screen import CopyProgressScreen
+from mailmig_tui.tui.copy.report_screen import ReportScreen
+from mailmig_tui.tui.copy.target_picker import TargetPicker
 from mailmig_tui.tui.demo_data import write_demo_maildirs
-from mailmig_tui.tui.screens.folder_map import FolderMapScreen
-from mailmig_tui.tui.screens.main import MainScreen
-from mailmig_tui.tui.screens.plan import PlanScreen
-from mailmig_tui.tui.screens.preview import PreviewScreen
-from mailmig_tui.tui.screens.report import ReportScreen
-from mailmig_tui.tui.screens.target_picker import TargetPicker
-from mailmig_tui.tui.screens.transfer import TransferScreen
-from mailmig_tui.tui.session import AccountSession
-from mailmig_tui.tui.widgets.map_list import MapList
+from mailmig_tui.tui.main_screen import MainScreen
 
 HOLD_AT = 1400
 """The copy is held at its 1,400th message for the progress screenshots."""
 
 
 class Hold:
-    """Holds the copy's engine thread at the HOLD_AT-th copied message until released."""
+    """Holds the copy's engine thread twice until released: at the HOLD_AT-th copied
+    message, and in the check after the copy, between two folders."""
 
     def __init__(self) -> None:
         self.copied = 0
-        self.reached = threading.Event()
-        self.released = threading.Event()
+        self.reached, self.released = threading.Event(), threading.Event()
+        self.checking, self.checked = threading.Event(), threading.Event()
 
     def __call__(self, event: TransferEvent) -> None:
         if isinstance(event, MessageCopied):
@@ -57,6 +59,11 @@ class Hold:
             if self.copied == HOLD_AT:
                 self.reached.set()
                 self.released.wait(60)
+        elif isinstance(event, Verifying) and 0 < event.checked < event.total:
+            if self.checking.is_set():
+                return  # held once is enough
+            self.checking.set()
+            self.checked.wait(60)
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
@@ -170,23 +177,35 @@ async def copy(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
         listing.cursor = [f.name for f in listing.folders].index(name)
         await pilot.press("space")
     hold = Hold()
-    app.transfer_observer = hold
+    control = screen.copy_control
+    control.observer = hold
+    control.progress_interval = 0.0  # every event's snapshot: the held one is the one shown
     await pilot.press("c")
     await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
     await pilot.press("enter")
     await wait_for(pilot, hold.reached.is_set, "the copy to reach the held message")
-    panel = screen.transfer
     await wait_for(
-        pilot, lambda: panel.snapshot is not None and panel.snapshot.copied > 1000, "progress"
+        pilot,
+        lambda: control.snapshot is not None and control.snapshot.copied >= HOLD_AT,
+        "progress",
     )
     await settle(pilot)
     save(app, out, "transfer")
     await pilot.press("p")
-    await wait_for(pilot, lambda: isinstance(app.screen, TransferScreen), "the progress screen")
+    await wait_for(pilot, lambda: isinstance(app.screen, CopyProgressScreen), "the progress screen")
     await settle(pilot)
     save(app, out, "progress")
     await pilot.press("escape")
     hold.released.set()
+    await wait_for(pilot, hold.checking.is_set, "the check after the copy")
+    await wait_for(
+        pilot,
+        lambda: control.snapshot is not None and control.snapshot.checked > 0,
+        "the check's progress",
+    )
+    await settle(pilot)
+    save(app, out, "checking")
+    hold.checked.set()
     await wait_for(pilot, lambda: isinstance(app.screen, ReportScreen), "the report")
     await settle(pilot)
     save(app, out, "report")
