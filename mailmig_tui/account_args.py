@@ -15,8 +15,8 @@ from pathlib import Path
 from mailmig_tui import accounts, oauth2
 from mailmig_tui.config import Config, load_config
 from mailmig_tui.engine.batch import BatchJob, read_batch, read_passwords_file
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.report_file import check_report_path
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.errors import UsageError
 from mailmig_tui.kinds import kind_of
 from mailmig_tui.model import AccountSpec, Security
@@ -184,6 +184,6 @@ def batch_job(args: argparse.Namespace) -> BatchJob:
         lambda text: resolve_account(text, args, config),
         passwords,
         parallel=args.parallel,
-        settings=TransferSettings(connections=args.connections),
+        settings=CopySettings(connections=args.connections),
         report=args.report,
     )

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_options(ls)
     ls.set_defaults(run=_lazy("browse", "run_ls"))
 
-    from mailmig_tui.commands.transfer import add_copy_options, add_selection_options
+    from mailmig_tui.commands.copy import add_copy_options, add_selection_options
 
     copy = sub.add_parser("copy", help="copy folders from SOURCE to TARGET (re-runs copy only new)")
     copy.add_argument("source", metavar="SOURCE")
@@ -64,14 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection_options(copy)
     add_copy_options(copy)
     add_connection_options(copy)
-    copy.set_defaults(run=_lazy("transfer", "run_copy"))
+    copy.set_defaults(run=_lazy("copy", "run_copy"))
 
     check = sub.add_parser("verify", help="check every source message is on the target")
     check.add_argument("source", metavar="SOURCE")
     check.add_argument("target", metavar="TARGET")
     add_selection_options(check)
     add_connection_options(check)
-    check.set_defaults(run=_lazy("transfer", "run_verify"))
+    check.set_defaults(run=_lazy("copy", "run_verify"))
 
     from mailmig_tui.commands.batch import add_batch_parser
 

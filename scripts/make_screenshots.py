@@ -26,7 +26,7 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 from textual.pilot import Pilot
 
-from mailmig_tui.engine.events import MessageCopied, TransferEvent, Verifying
+from mailmig_tui.engine.events import CopyEvent, MessageCopied, Verifying
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
@@ -53,7 +53,7 @@ class Hold:
         self.reached, self.released = threading.Event(), threading.Event()
         self.checking, self.checked = threading.Event(), threading.Event()
 
-    def __call__(self, event: TransferEvent) -> None:
+    def __call__(self, event: CopyEvent) -> None:
         if isinstance(event, MessageCopied):
             self.copied += 1
             if self.copied == HOLD_AT:

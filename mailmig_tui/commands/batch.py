@@ -14,7 +14,7 @@ from mailmig_tui.engine.coexistence import (
     postfix_relay_recipients,
     postfix_transport,
 )
-from mailmig_tui.engine.events import FolderDone, TransferEvent
+from mailmig_tui.engine.events import CopyEvent, FolderDone
 from mailmig_tui.engine.journal import Journal, default_path
 from mailmig_tui.engine.plan import CopyOptions
 from mailmig_tui.engine.report_file import write_report
@@ -66,7 +66,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     """The headless batch; `--tui` is dispatched to the TUI by cli.py before this."""
     job = batch_job(args)
 
-    def show(result: UserResult, event: TransferEvent | None) -> None:
+    def show(result: UserResult, event: CopyEvent | None) -> None:
         if event is None and result.state != "copying":
             report = result.report
             if report is not None and report.verify is not None and report.verify.missing:

@@ -1,4 +1,4 @@
-"""Showing transfer events on the command line: a rich progress display on a terminal,
+"""Showing copy events on the command line: a rich progress display on a terminal,
 plain lines otherwise (cron, pipes, CI logs)."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from mailmig_tui.engine.events import (
+    CopyEvent,
     FolderDone,
     FolderStarted,
     MessageCopied,
@@ -26,7 +27,6 @@ from mailmig_tui.engine.events import (
     MessageSkipped,
     Reconnecting,
     ServerBusy,
-    TransferEvent,
     Verifying,
 )
 from mailmig_tui.engine.wording import failure_line, human_size, notice_text
@@ -46,7 +46,7 @@ class RateColumn(TextColumn):
 
 
 class ProgressDisplay:
-    """Renders engine events; use as a context manager around `run_transfer`."""
+    """Renders engine events; use as a context manager around `copy_folders`."""
 
     def __init__(self, total_messages: int, total_bytes: int, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
@@ -96,7 +96,7 @@ class ProgressDisplay:
         else:
             print(text, file=self.stream, flush=True)
 
-    def __call__(self, event: TransferEvent) -> None:
+    def __call__(self, event: CopyEvent) -> None:
         if isinstance(event, MessageCopied):
             self.messages += 1
             self.bytes += event.message.size

@@ -25,11 +25,11 @@ from urllib.parse import quote
 from mailmig_tui import secrets
 from mailmig_tui.accounts import needs_password
 from mailmig_tui.engine.copy_service import CopyRequest, CopyService
-from mailmig_tui.engine.events import TransferEvent, TransferReport
+from mailmig_tui.engine.events import CopyEvent, CopyReport
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions
 from mailmig_tui.engine.session import Accounts
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.errors import ConfigError, MailmigError, PasswordUnavailable, UsageError
 from mailmig_tui.model import AccountSpec
 
@@ -57,7 +57,7 @@ class UserResult:
     user: BatchUser
     state: str = "waiting"
     """waiting, copying, done, failed (some messages), error (could not run)."""
-    report: TransferReport | None = None
+    report: CopyReport | None = None
     error: str = ""
 
     def as_json(self) -> dict[str, object]:
@@ -152,7 +152,7 @@ def read_passwords_file(path: Path) -> dict[str, str]:
 
 
 Resolver = Callable[[str], AccountSpec]
-UserEventSink = Callable[[UserResult, TransferEvent | None], None]
+UserEventSink = Callable[[UserResult, CopyEvent | None], None]
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ class BatchJob:
     resolve: Resolver
     passwords: dict[str, str] = field(default_factory=dict, repr=False)
     parallel: int = 2
-    settings: TransferSettings = field(default_factory=lambda: TransferSettings(connections=2))
+    settings: CopySettings = field(default_factory=lambda: CopySettings(connections=2))
     report: str | None = None
     """Where to write the batch report (JSON), if anywhere."""
 
@@ -185,7 +185,7 @@ def run_batch(
     parallel: int = 2,
     passwords: dict[str, str] | None = None,
     options: CopyOptions | None = None,
-    settings: TransferSettings | None = None,
+    settings: CopySettings | None = None,
     cancel: threading.Event | None = None,
     on_event: UserEventSink = lambda result, event: None,
 ) -> list[UserResult]:
@@ -196,7 +196,7 @@ def run_batch(
     lock = threading.Lock()
     journal = Journal()
 
-    def notify(result: UserResult, event: TransferEvent | None) -> None:
+    def notify(result: UserResult, event: CopyEvent | None) -> None:
         with lock:
             on_event(result, event)
 
@@ -262,10 +262,10 @@ def _copy_user(
     passwords: dict[str, str],
     journal: Journal,
     options: CopyOptions,
-    settings: TransferSettings | None,
+    settings: CopySettings | None,
     cancel: threading.Event,
     notify: UserEventSink,
-) -> TransferReport:
+) -> CopyReport:
     user = result.user
     source_spec, target_spec = resolve(user.source), resolve(user.target)
     words = {
@@ -294,7 +294,7 @@ def _copy_user(
     accounts = Accounts(source_spec, target_spec, words["source"], words["target"])
     request = CopyRequest(
         options=options,
-        settings=settings or TransferSettings(connections=2),
+        settings=settings or CopySettings(connections=2),
         description=f"batch {user.label}",
     )
     return CopyService(accounts, journal).copy(

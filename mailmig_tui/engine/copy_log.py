@@ -16,12 +16,12 @@ from typing import TextIO
 
 from mailmig_tui import paths
 from mailmig_tui.engine.events import (
+    CopyEvent,
+    CopyReport,
     Failure,
     MessageFailed,
     Reconnecting,
     ServerBusy,
-    TransferEvent,
-    TransferReport,
 )
 from mailmig_tui.engine.plan import Plan
 from mailmig_tui.engine.verify import VerifyReport
@@ -97,7 +97,7 @@ class CopyLog:
         for warning in plan.warnings:
             self.line(f"warning: {warning}")
 
-    def event(self, event: TransferEvent) -> None:
+    def event(self, event: CopyEvent) -> None:
         """What the log keeps of the engine's events: failures and connection notices."""
         if isinstance(event, MessageFailed):
             self.failure(event.failure)
@@ -107,7 +107,7 @@ class CopyLog:
     def failure(self, failure: Failure) -> None:
         self.line(f"{failure_line(failure)} (size {failure.message.size})")
 
-    def report(self, report: TransferReport) -> None:
+    def report(self, report: CopyReport) -> None:
         rate = report.copied / report.elapsed if report.elapsed > 0 else 0.0
         state = "cancelled" if report.cancelled else "stopped" if report.error else "finished"
         self.line(f"report ({state}):")

@@ -24,20 +24,20 @@ from pathlib import Path
 
 from mailmig_tui.engine.copy_log import open_log
 from mailmig_tui.engine.events import (
+    CopyEvent,
+    CopyReport,
     Finished,
     MessageFailed,
     MessageRef,
     Planned,
-    TransferEvent,
-    TransferReport,
     Verifying,
 )
+from mailmig_tui.engine.folder_copier import CopySettings, EventSink
 from mailmig_tui.engine.journal import Journal, default_path
 from mailmig_tui.engine.plan import CopyOptions, Plan, map_accounts
 from mailmig_tui.engine.rates import Estimate, estimate, load_rate, save_rate
 from mailmig_tui.engine.saved_maps import load_overrides
 from mailmig_tui.engine.session import Accounts, CopySession
-from mailmig_tui.engine.transfer import EventSink, TransferSettings
 from mailmig_tui.engine.verify import VerifyReport, verify
 from mailmig_tui.errors import MailmigError
 from mailmig_tui.kinds import require_target
@@ -49,7 +49,7 @@ class CopyRequest:
     """What to copy and how: the same for every front end."""
 
     options: CopyOptions = field(default_factory=CopyOptions)
-    settings: TransferSettings = field(default_factory=TransferSettings)
+    settings: CopySettings = field(default_factory=CopySettings)
     verify: bool = True
     """Check the copied folders afterwards (`--no-verify` turns it off)."""
     saved_map: bool = True
@@ -128,7 +128,7 @@ class CopyService:
         *,
         cancel: threading.Event | None = None,
         on_event: EventSink = lambda event: None,
-    ) -> TransferReport:
+    ) -> CopyReport:
         """Copy, verify and log (blocking); closes the prepared session in every case.
 
         Ends with a `Finished` event carrying the same report it returns.
@@ -139,7 +139,7 @@ class CopyService:
         if log is not None:
             log.plan(plan, request.description)
 
-        def emit(event: TransferEvent) -> None:
+        def emit(event: CopyEvent) -> None:
             if log is not None:
                 log.event(event)
             on_event(event)
@@ -182,7 +182,7 @@ class CopyService:
     def _verify_copy(
         self,
         prepared: PreparedCopy,
-        report: TransferReport,
+        report: CopyReport,
         cancel: threading.Event,
         emit: EventSink,
     ) -> None:
@@ -226,7 +226,7 @@ class CopyService:
         *,
         cancel: threading.Event | None = None,
         on_event: EventSink = lambda event: None,
-    ) -> TransferReport:
+    ) -> CopyReport:
         """Plan and run in one go (blocking)."""
         return self.run(self.prepare(request), cancel=cancel, on_event=on_event)
 

@@ -111,7 +111,7 @@ class FolderReport:
 
 
 @dataclass
-class TransferReport:
+class CopyReport:
     folders: list[FolderReport] = field(default_factory=list)
     elapsed: float = 0.0
     cancelled: bool = False
@@ -267,10 +267,10 @@ class Verifying:
 class Finished:
     """The last event of a run: copy, check and log are done; the report is final."""
 
-    report: TransferReport
+    report: CopyReport
 
 
-TransferEvent = (
+CopyEvent = (
     Planned
     | FolderStarted
     | MessageCopied

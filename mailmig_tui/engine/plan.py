@@ -2,7 +2,7 @@
 
 `analyse_folder` is the heart of "no duplicates, ever": a source message counts as done
 when the journal's target UID for it still exists, or when a message with the same content
-identity is on the target and not yet claimed by another source message. The transfer calls
+identity is on the target and not yet claimed by another source message. The copy calls
 it again after a reconnect, so work interrupted at any point is re-derived from the servers.
 """
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from mailmig_tui.engine.events import (
+    CopyEvent,
     Failure,
     Finished,
     FolderDone,
@@ -28,7 +29,6 @@ from mailmig_tui.engine.events import (
     MessageSkipped,
     Reconnecting,
     ServerBusy,
-    TransferEvent,
     Verifying,
 )
 from mailmig_tui.engine.wording import notice_text
@@ -134,7 +134,7 @@ class ProgressTracker:
         self._checked = self._to_check = 0
         self._samples: deque[tuple[float, int, int]] = deque()
 
-    def feed(self, event: TransferEvent) -> bool:
+    def feed(self, event: CopyEvent) -> bool:
         """Count one event; True when it is worth showing at once (not just a copied message)."""
         with self._lock:
             if isinstance(event, MessageCopied):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailmig_tui import paths
-from mailmig_tui.engine.events import TransferReport
+from mailmig_tui.engine.events import CopyReport
 from mailmig_tui.engine.saved_maps import pair_key
 from mailmig_tui.model import AccountSpec
 
@@ -66,7 +66,7 @@ def load_rate(source: AccountSpec, target: AccountSpec) -> Rate:
         return DEFAULT_RATE
 
 
-def save_rate(source: AccountSpec, target: AccountSpec, report: TransferReport) -> None:
+def save_rate(source: AccountSpec, target: AccountSpec, report: CopyReport) -> None:
     """Remember the rate of a run that copied enough to measure it (never fails)."""
     if report.copied < MIN_MEASURED or report.elapsed <= 0:
         return

@@ -1,4 +1,4 @@
-"""`run_transfer`: the engine's entry point, copying a plan's folders over a small pool of
+"""`copy_folders`: the engine's entry point, copying a plan's folders over a small pool of
 connection pairs.
 
 A plain function for a worker thread, called by the copy service (`copy_service.py`).
@@ -17,22 +17,22 @@ import threading
 import time
 
 from mailmig_tui.engine.events import (
+    CopyEvent,
+    CopyReport,
     FolderDone,
     FolderReport,
     FolderStarted,
-    TransferEvent,
-    TransferReport,
 )
+from mailmig_tui.engine.folder_copier import Connector, CopySettings, EventSink, FolderCopier
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import FolderWork, Plan
-from mailmig_tui.engine.transfer import Connector, EventSink, FolderCopier, TransferSettings
 from mailmig_tui.errors import ConnectError, MailmigError
 from mailmig_tui.stores.base import MailStore
 
 log = logging.getLogger(__name__)
 
 
-def run_transfer(
+def copy_folders(
     plan: Plan,
     *,
     source: MailStore,
@@ -42,18 +42,18 @@ def run_transfer(
     journal: Journal,
     cancel: threading.Event | None = None,
     on_event: EventSink = lambda event: None,
-    settings: TransferSettings | None = None,
-) -> TransferReport:
+    settings: CopySettings | None = None,
+) -> CopyReport:
     """Copy everything the plan says is missing; returns the report.
 
     `source` and `target` are the planning connections, reused by the first worker; the
     others open their own through `open_source` / `open_target`.
     """
-    settings = settings or TransferSettings()
+    settings = settings or CopySettings()
     cancel = cancel or threading.Event()
     lock = threading.Lock()
 
-    def emit(event: TransferEvent) -> None:
+    def emit(event: CopyEvent) -> None:
         with lock:
             on_event(event)
 
@@ -116,7 +116,7 @@ def run_transfer(
                     mine.close()
 
     started = time.monotonic()
-    result = TransferReport()
+    result = CopyReport()
     try:
         extra = max(0, min(settings.connections, len(plan.folders)) - 1)
         threads = [

@@ -11,11 +11,11 @@ import threading
 from dataclasses import dataclass
 from types import TracebackType
 
-from mailmig_tui.engine.events import TransferReport
+from mailmig_tui.engine.events import CopyReport
+from mailmig_tui.engine.folder_copier import CopySettings, EventSink
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan
-from mailmig_tui.engine.runner import run_transfer
-from mailmig_tui.engine.transfer import EventSink, TransferSettings
+from mailmig_tui.engine.runner import copy_folders
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.open import open_store
@@ -95,11 +95,11 @@ class CopySession:
         *,
         cancel: threading.Event | None = None,
         on_event: EventSink = lambda event: None,
-        settings: TransferSettings | None = None,
-    ) -> TransferReport:
+        settings: CopySettings | None = None,
+    ) -> CopyReport:
         if self.journal is None:
             raise ValueError("a copy needs a journal")
-        return run_transfer(
+        return copy_folders(
             plan,
             source=self.source,
             target=self.target,

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from mailmig_tui.engine.events import MessageRef
+from mailmig_tui.engine.folder_copier import describe
 from mailmig_tui.engine.identity import identity_of
 from mailmig_tui.engine.mapping import FolderMapping
-from mailmig_tui.engine.transfer import describe
 from mailmig_tui.errors import FolderMissing
 from mailmig_tui.stores.base import HeaderProbe, MailStore
 

@@ -18,7 +18,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.tui.accounts.chooser import AccountsScreen
 from mailmig_tui.tui.accounts.session import AccountSession
@@ -63,11 +63,11 @@ class MailmigApp(App[int]):
         accounts: Mapping[str, AccountSpec] | None = None,
         timeout: float = 30.0,
         theme: str = "mailmig-dark",
-        copy_settings: TransferSettings | None = None,
+        copy_settings: CopySettings | None = None,
     ) -> None:
         super().__init__()
         self.source, self.target = source, target
-        self.copy_settings = copy_settings or TransferSettings()
+        self.copy_settings = copy_settings or CopySettings()
         """How copies run (connections, batch sizes, reconnect backoff); tests shorten
         backoffs. Handed down to the main screen's copy control."""
         self.copy_running = False

@@ -22,7 +22,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.browse.account_pane import AccountPane
 from mailmig_tui.tui.browse.markable_list import MarkableList
@@ -84,7 +84,7 @@ class MainScreen(Screen[None]):
         self,
         source: AccountSession,
         target: AccountSession,
-        copy_settings: TransferSettings | None = None,
+        copy_settings: CopySettings | None = None,
     ) -> None:
         super().__init__()
         self.source = source

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from mailmig_tui.engine.events import MessageCopied, TransferEvent
+from mailmig_tui.engine.events import CopyEvent, MessageCopied
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions, build_plan
-from mailmig_tui.engine.runner import run_transfer
-from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.engine.runner import copy_folders
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.imap import connect_imap
@@ -95,11 +95,11 @@ def test_batches_keep_order_bytes_and_isolate_refused_messages(
     assert plan.size_limit is None  # no APPENDLIMIT advertised: the server's NO [LIMIT] decides
     threads: set[str] = set()
 
-    def on_event(event: TransferEvent) -> None:
+    def on_event(event: CopyEvent) -> None:
         if isinstance(event, MessageCopied):
             threads.add(threading.current_thread().name)
 
-    report = run_transfer(
+    report = copy_folders(
         plan,
         source=source,
         target=target,
@@ -107,7 +107,7 @@ def test_batches_keep_order_bytes_and_isolate_refused_messages(
         open_target=open_target,
         journal=journal,
         on_event=on_event,
-        settings=TransferSettings(batch_messages=batch_messages, connections=connections),
+        settings=CopySettings(batch_messages=batch_messages, connections=connections),
     )
     assert report.error == ""
     if connections > 1:

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from mailmig_tui.cli import main
-from mailmig_tui.engine.events import MessageCopied, TransferEvent
+from mailmig_tui.engine.events import CopyEvent, MessageCopied
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions, build_plan
-from mailmig_tui.engine.runner import run_transfer
-from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.engine.runner import copy_folders
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.imap import connect_imap
@@ -163,9 +163,9 @@ def test_server_restarted_mid_run_is_reconnected_and_resumed(
         source, target = open_source(), open_target()
         plan = build_plan(source_spec, target_spec, source, target, journal, CopyOptions())
         copied = 0
-        events: list[TransferEvent] = []
+        events: list[CopyEvent] = []
 
-        def on_event(event: TransferEvent) -> None:
+        def on_event(event: CopyEvent) -> None:
             nonlocal copied
             events.append(event)
             if isinstance(event, MessageCopied):
@@ -173,7 +173,7 @@ def test_server_restarted_mid_run_is_reconnected_and_resumed(
                 if copied == 25:  # runs on the engine's thread, between two messages
                     fresh.restart()
 
-        report = run_transfer(
+        report = copy_folders(
             plan,
             source=source,
             target=target,
@@ -182,7 +182,7 @@ def test_server_restarted_mid_run_is_reconnected_and_resumed(
             journal=journal,
             on_event=on_event,
             # One connection pair and small batches: work is surely left when the server dies.
-            settings=TransferSettings(backoff=0.05, connections=1, batch_messages=5),
+            settings=CopySettings(backoff=0.05, connections=1, batch_messages=5),
         )
         assert report.error == ""
         assert report.complete, [f.error for f in report.folders]

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from mailmig_tui.cli import main
-from mailmig_tui.engine.events import TransferEvent, TransferReport
+from mailmig_tui.engine.events import CopyEvent, CopyReport
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan
-from mailmig_tui.engine.runner import run_transfer
-from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.engine.runner import copy_folders
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.imap import connect_imap
@@ -118,7 +118,7 @@ def assert_verify_clean(
     assert main(["verify", url(source.server, source.user), url(target, user), *selection]) == 0
 
 
-def assert_complete(report: TransferReport) -> None:
+def assert_complete(report: CopyReport) -> None:
     assert report.error == "" and report.complete, [f.error for f in report.folders]
 
 
@@ -142,7 +142,7 @@ class Migration:
     target_port: int | None = None
     timeout: float = 30.0
     options: CopyOptions = field(default_factory=CopyOptions)
-    events: list[TransferEvent] = field(default_factory=list)
+    events: list[CopyEvent] = field(default_factory=list)
     plan: Plan | None = None
 
     @property
@@ -163,9 +163,9 @@ class Migration:
 
     def run(
         self,
-        settings: TransferSettings,
-        on_event: Callable[[TransferEvent], None] | None = None,
-    ) -> TransferReport:
+        settings: CopySettings,
+        on_event: Callable[[CopyEvent], None] | None = None,
+    ) -> CopyReport:
         journal = Journal(self.journal_path)
         source, target = self.open_source(), self.open_target()
         try:
@@ -173,12 +173,12 @@ class Migration:
                 self.source_spec, self.target_spec, source, target, journal, self.options
             )
 
-            def collect(event: TransferEvent) -> None:
+            def collect(event: CopyEvent) -> None:
                 self.events.append(event)
                 if on_event is not None:
                     on_event(event)
 
-            return run_transfer(
+            return copy_folders(
                 self.plan,
                 source=source,
                 target=target,
@@ -193,7 +193,7 @@ class Migration:
             target.close()
             journal.close()
 
-    def of_type(self, kind: type) -> list[TransferEvent]:
+    def of_type(self, kind: type) -> list[CopyEvent]:
         return [e for e in self.events if isinstance(e, kind)]
 
 

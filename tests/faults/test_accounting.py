@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 
-import mailmig_tui.commands.transfer as transfer_command
+import mailmig_tui.commands.copy as copy_command
 from mailmig_tui.cli import main
 from mailmig_tui.engine.copy_service import CopyRequest, CopyService
-from mailmig_tui.engine.events import FolderStarted, MessageCopied, TransferEvent
+from mailmig_tui.engine.events import CopyEvent, FolderStarted, MessageCopied
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.plan import CopyOptions
 from mailmig_tui.engine.session import Accounts
-from mailmig_tui.engine.transfer import TransferSettings
 from tests.faults.harness import ReconfigurableDovecot, spec, url
 from tests.support.corpus import SeedFolder, SeedMessage
 from tests.support.dovecot import DovecotServer
@@ -154,7 +154,7 @@ def test_a_quota_stop_accounts_for_every_message(
     # Batches of two: a folder stops at its first refused batch, and what it did not send
     # yet is not copied (the refused ones failed).
     monkeypatch.setattr(
-        transfer_command, "TransferSettings", functools.partial(TransferSettings, batch_messages=2)
+        copy_command, "CopySettings", functools.partial(CopySettings, batch_messages=2)
     )
     user = small_target.new_user()
     use_passwords(monkeypatch, small_source, small_target, user)
@@ -193,7 +193,7 @@ def test_a_cancel_accounts_for_every_message_and_lists_folders_never_started(
     started: list[str] = []
     copied: list[str] = []
 
-    def on_event(event: TransferEvent) -> None:
+    def on_event(event: CopyEvent) -> None:
         if isinstance(event, FolderStarted):
             started.append(event.source)
         elif isinstance(event, MessageCopied):
@@ -203,7 +203,7 @@ def test_a_cancel_accounts_for_every_message_and_lists_folders_never_started(
 
     request = CopyRequest(
         options=CopyOptions(),
-        settings=TransferSettings(connections=1, batch_messages=2),
+        settings=CopySettings(connections=1, batch_messages=2),
         verify=True,
     )
     report = CopyService(accounts).copy(request, cancel=cancel, on_event=on_event)
@@ -220,7 +220,7 @@ def test_a_cancel_accounts_for_every_message_and_lists_folders_never_started(
         assert listed[name]["not_copied"] == FOLDERS[name], name
 
     again = CopyService(accounts).copy(
-        CopyRequest(settings=TransferSettings(connections=1, batch_messages=2))
+        CopyRequest(settings=CopySettings(connections=1, batch_messages=2))
     )
     second: Report = again.as_json()
     assert again.complete
@@ -241,9 +241,9 @@ def test_a_run_that_gives_up_accounts_for_every_message(
 ) -> None:
     # Quick backoff (the CLI's would wait half a minute) and batches of two messages.
     monkeypatch.setattr(
-        transfer_command,
-        "TransferSettings",
-        functools.partial(TransferSettings, backoff=0.01, max_backoff=0.02, batch_messages=2),
+        copy_command,
+        "CopySettings",
+        functools.partial(CopySettings, backoff=0.01, max_backoff=0.02, batch_messages=2),
     )
     proxy = proxy_to(courier_server)
     # Alpha's second batch is answered, then the line goes; every reconnect is cut at LIST.

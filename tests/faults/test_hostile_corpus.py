@@ -16,15 +16,15 @@ from pathlib import Path
 import imapclient
 import pytest
 
-from mailmig_tui.engine.events import FolderStarted, MessageCopied, TransferEvent
-from mailmig_tui.engine.transfer import TransferSettings
+from mailmig_tui.engine.events import CopyEvent, FolderStarted, MessageCopied
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.stores.imap import connect_imap
 from tests.faults.harness import Migration, spec
 from tests.support.dovecot import DovecotServer
 from tests.support.hostile import EMPTY, as_fetched, hostile_folders, hostile_messages
 from tests.support.seeding import folder_contents, seed_bulk, seed_mailbox
 
-SETTINGS = TransferSettings(backoff=0.05, connections=2)
+SETTINGS = CopySettings(backoff=0.05, connections=2)
 
 
 @functools.cache
@@ -146,7 +146,7 @@ def test_folders_deleted_on_the_source_during_the_run(
     seed_bulk(slash_server, user, [*into("Keep", 12), *into("Vanishing", 8), *into("Doomed", 2)])
     admin = slash_server.client(user)
 
-    def delete_folders(event: TransferEvent) -> None:
+    def delete_folders(event: CopyEvent) -> None:
         # Runs on the engine's thread, between two steps of the copy.
         if isinstance(event, FolderStarted) and event.source == "Keep":
             admin.delete_folder("Doomed")
@@ -159,7 +159,7 @@ def test_folders_deleted_on_the_source_during_the_run(
 
     m = Migration(slash_server, user, courier_server, courier_server.new_user(), tmp_path / "j")
     report = m.run(
-        TransferSettings(backoff=0.05, connections=1, batch_messages=2), on_event=delete_folders
+        CopySettings(backoff=0.05, connections=1, batch_messages=2), on_event=delete_folders
     )
     admin.logout()
     by_name = {f.source: f for f in report.folders}

@@ -5,7 +5,7 @@ Counter of (folder, sha256) on both sides), the source is unchanged (flags inclu
 `mailmig verify` exits 0, and no password appears in anything mailmig printed or wrote.
 Servers restarted mid-run are in tests/engine/test_resume.py and not repeated here.
 
-Engine-level runs use `TransferSettings(sleep=...)`, a fake clock: backoffs are recorded,
+Engine-level runs use `CopySettings(sleep=...)`, a fake clock: backoffs are recorded,
 not waited, so the tests are fast and can assert the exact waits.
 """
 
@@ -18,16 +18,16 @@ from pathlib import Path
 
 import pytest
 
-import mailmig_tui.commands.transfer as transfer_command
+import mailmig_tui.commands.copy as copy_command
 from mailmig_tui.cli import main
 from mailmig_tui.engine.events import (
     MessageFailed,
     Reconnecting,
     ServerBusy,
 )
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.journal import Journal, default_path
 from mailmig_tui.engine.plan import CopyOptions
-from mailmig_tui.engine.transfer import TransferSettings
 from tests.faults.harness import (
     Migration,
     Source,
@@ -47,7 +47,7 @@ THROTTLED = b"NO [UNAVAILABLE] Request is throttled. Suggested Backoff Time: 200
 
 
 class FakeClock:
-    """TransferSettings.sleep: records every wait instead of waiting."""
+    """CopySettings.sleep: records every wait instead of waiting."""
 
     def __init__(self) -> None:
         self.waits: list[float] = []
@@ -56,10 +56,10 @@ class FakeClock:
         self.waits.append(seconds)
 
 
-def settings(clock: FakeClock | None = None, **changes: object) -> TransferSettings:
+def settings(clock: FakeClock | None = None, **changes: object) -> CopySettings:
     base: dict[str, object] = {"backoff": 0.05, "batch_messages": 10, "connections": 1}
     base.update(changes)
-    return TransferSettings(sleep=clock, **base)  # type: ignore[arg-type]
+    return CopySettings(sleep=clock, **base)  # type: ignore[arg-type]
 
 
 def migration(source: Source, target: DovecotServer, tmp_path: Path, **kwargs: object) -> Migration:
@@ -246,9 +246,9 @@ def test_too_many_faults_give_up_with_one_line_then_a_rerun_completes(
     """Every reconnect is cut again: the CLI gives up (exit 2) keeping what it copied."""
     # The CLI's backoff (1 s, doubling) would make this test wait half a minute.
     monkeypatch.setattr(
-        transfer_command,
-        "TransferSettings",
-        functools.partial(TransferSettings, backoff=0.01, max_backoff=0.02),
+        copy_command,
+        "CopySettings",
+        functools.partial(CopySettings, backoff=0.01, max_backoff=0.02),
     )
     proxy = proxy_to(courier_server)
     proxy.cut(
@@ -272,7 +272,7 @@ def test_too_many_faults_give_up_with_one_line_then_a_rerun_completes(
     assert len(gave_up) == 1 and "lost the connection" in gave_up[0], err
     assert "Traceback" not in err
     assert "LOGIN **REDACTED**" in err  # the debug log covered the logins
-    assert always.hits == TransferSettings().max_reconnects
+    assert always.hits == CopySettings().max_reconnects
     copied = json.loads(first.read_text())["copied"]
     assert 0 < copied < fault_source.messages
     journal = Journal(default_path())

@@ -18,9 +18,9 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.folder_map import MapRow
 from mailmig_tui.engine.saved_maps import map_path
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.maildir import MaildirStore
 from mailmig_tui.tui.accounts.password import PasswordDialog
@@ -149,7 +149,7 @@ async def test_cancel_with_x_then_copy_again_lands_every_message_once(
     courier_server: DovecotServer, demo_root: Path
 ) -> None:
     user = courier_server.new_user()
-    settings = TransferSettings(batch_messages=50, connections=1)
+    settings = CopySettings(batch_messages=50, connections=1)
     app = MailmigApp(
         demo_sessions(demo_root)[0], target_session(courier_server, user), copy_settings=settings
     )
@@ -207,9 +207,7 @@ async def test_wrong_password_then_a_server_that_goes_away(
     user = courier_server.new_user()
     proxy = FaultProxy(courier_server.imap_port)
     try:
-        settings = TransferSettings(
-            batch_messages=20, connections=1, max_reconnects=1, backoff=0.05
-        )
+        settings = CopySettings(batch_messages=20, connections=1, max_reconnects=1, backoff=0.05)
         target = target_session(courier_server, user, proxy.port)
         app = MailmigApp(demo_sessions(demo_root)[0], target, copy_settings=settings)
         async with app.run_test() as pilot:

@@ -18,10 +18,10 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from mailmig_tui.engine.events import TransferEvent, Verifying
+from mailmig_tui.engine.events import CopyEvent, Verifying
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.folder_map import CONFLICT_HINT
 from mailmig_tui.engine.progress import ProgressSnapshot
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.maildir import MaildirStore
 from mailmig_tui.tui.accounts.session import AccountSession
@@ -85,7 +85,7 @@ class CheckGate:
         self.reached = threading.Event()
         self.released = threading.Event()
 
-    def __call__(self, event: TransferEvent) -> None:
+    def __call__(self, event: CopyEvent) -> None:
         holding = isinstance(event, Verifying) and 0 < event.checked < event.total
         if holding and not self.reached.is_set():
             self.reached.set()
@@ -188,7 +188,7 @@ async def test_the_check_is_a_phase_with_progress_and_cancelling_it_keeps_the_re
 async def test_a_cancelled_copy_reports_every_folder_and_what_was_not_copied(
     demo_root: Path, tmp_path: Path
 ) -> None:
-    settings = TransferSettings(batch_messages=20, connections=1)
+    settings = CopySettings(batch_messages=20, connections=1)
     app = local_app(demo_root, tmp_path / "target", copy_settings=settings)
     async with app.run_test() as pilot:
         await wait_connected(pilot, app)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from mailmig_tui.engine.events import Failure, FolderReport, MessageRef, TransferReport
+from mailmig_tui.engine.events import CopyReport, Failure, FolderReport, MessageRef
 from mailmig_tui.engine.journal import FolderKey
 from mailmig_tui.engine.mapping import FolderMapping
 from mailmig_tui.engine.plan import FolderWork, Plan
@@ -76,10 +76,10 @@ def fixed_plan() -> Plan:
     return plan
 
 
-def fixed_report() -> TransferReport:
+def fixed_report() -> CopyReport:
     """A copy with every kind of trouble: a message too large, one refused, one the target
     said it stored but the check did not find, and a folder stopped by the full target."""
-    report = TransferReport(elapsed=312.4, verify_wanted=True)
+    report = CopyReport(elapsed=312.4, verify_wanted=True)
     big = MessageRef("INBOX", 4711, 48_000_000, "Fotos vom Betriebsausflug", "<demo-04711@ex>")
     refused = MessageRef("Sent", 815, 5120, "Rechnung 1815 – bitte prüfen", "<demo-00815@ex>")
     lost = MessageRef("Sent", 816, 4400, "AW: Rechnung 1815", "<demo-00816@ex>")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mailmig_tui.engine.copy_log import CopyLog
 from mailmig_tui.engine.events import (
+    CopyReport,
     Failure,
     Finished,
     FolderDone,
@@ -21,7 +22,6 @@ from mailmig_tui.engine.events import (
     MessageFailed,
     MessageRef,
     Reconnecting,
-    TransferReport,
     Verifying,
 )
 from mailmig_tui.engine.folder_map import compute_map
@@ -90,7 +90,7 @@ def test_tracker_counts_failures_notices_and_folder_states() -> None:
     assert (snapshot.failed, snapshot.too_large, snapshot.failure_count) == (1, 1, 2)
     assert "reconnecting in 2 s" in snapshot.notice
     assert snapshot.eta is not None and snapshot.eta > 0
-    tracker.feed(Finished(TransferReport()))
+    tracker.feed(Finished(CopyReport()))
     assert tracker.snapshot().phase == "finished"
 
 
@@ -192,10 +192,10 @@ def test_estimate_says_what_it_assumes(isolated_mailmig: Path) -> None:
     assert estimate_text(guess).startswith(
         "about 1 min (estimate at 20 msg/s · 1.0 MB/s: a cautious"
     )
-    too_few = TransferReport([FolderReport("A", "A", copied=10, bytes=100)], 1)
+    too_few = CopyReport([FolderReport("A", "A", copied=10, bytes=100)], 1)
     save_rate(one, two, too_few)  # too few messages to measure a rate by
     assert load_rate(one, two) == DEFAULT_RATE
-    save_rate(one, two, TransferReport([FolderReport("A", "A", copied=600, bytes=6_000_000)], 2))
+    save_rate(one, two, CopyReport([FolderReport("A", "A", copied=600, bytes=6_000_000)], 2))
     measured = load_rate(one, two)
     assert measured.measured and measured.messages_per_second == 300
     assert load_rate(two, one) == DEFAULT_RATE  # the other direction is another pair
@@ -211,7 +211,7 @@ def test_the_log_has_every_failure_the_report_and_the_check_and_no_password(
     ref = MessageRef("INBOX", 7, 120, "login s3cret-Passw0rd", "<m@x>")
     log.failure(Failure(ref, "NO refused"))
     folder = FolderReport("INBOX", "INBOX", source_messages=5, copied=3, failed=1, not_copied=1)
-    log.report(TransferReport([folder], elapsed=2.0, cancelled=True))
+    log.report(CopyReport([folder], elapsed=2.0, cancelled=True))
     check = FolderCheck("INBOX", "INBOX", 3, 2, missing=[MessageRef("INBOX", 9, 50, "Hi")])
     log.verify(VerifyReport([check]), "")
     log.verify(None, "the copy was cancelled; copy again to finish it")

@@ -46,7 +46,7 @@ HEADLESS = [
     "mailmig_tui.engine.folder_map",
     "mailmig_tui.engine.saved_maps",
     "mailmig_tui.engine.progress",
-    "mailmig_tui.engine.transfer",
+    "mailmig_tui.engine.folder_copier",
     "mailmig_tui.engine.plan",
 ]
 

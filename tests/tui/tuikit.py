@@ -16,7 +16,7 @@ from typing import Any
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
-from mailmig_tui.engine.events import MessageCopied, TransferEvent
+from mailmig_tui.engine.events import CopyEvent, MessageCopied
 from mailmig_tui.model import (
     AccountInfo,
     AccountSpec,
@@ -125,7 +125,7 @@ class Gate:
         self.reached = threading.Event()
         self.released = threading.Event()
 
-    def __call__(self, event: TransferEvent) -> None:
+    def __call__(self, event: CopyEvent) -> None:
         if isinstance(event, MessageCopied):
             self.copied += 1
             if self.copied == self.at:

@@ -20,7 +20,7 @@ import tomli_w
 from mailmig_tui import oauth2, paths
 from mailmig_tui.account_args import resolve_role
 from mailmig_tui.cli import build_parser
-from mailmig_tui.commands.transfer import _accounts
+from mailmig_tui.commands.copy import _accounts
 from mailmig_tui.config import load_config, save_account
 from mailmig_tui.errors import AuthError, ConfigError, UsageError
 from mailmig_tui.model import AccountSpec, OAuth2Spec

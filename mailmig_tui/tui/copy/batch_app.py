@@ -21,9 +21,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from mailmig_tui.engine.batch import BatchUser, Resolver, UserResult, run_batch
-from mailmig_tui.engine.events import MessageCopied, MessageFailed, TransferEvent, Verifying
+from mailmig_tui.engine.events import CopyEvent, MessageCopied, MessageFailed, Verifying
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.plan import CopyOptions
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.engine.wording import human_size
 
 COLUMNS = ("Row", "Source", "Target", "State", "Copied", "Size", "Rate", "Errors")
@@ -88,12 +88,12 @@ class BatchApp(App[int]):
         *,
         parallel: int = 2,
         passwords: dict[str, str] | None = None,
-        settings: TransferSettings | None = None,
+        settings: CopySettings | None = None,
     ) -> None:
         super().__init__()
         self.users, self.resolve = list(users), resolve
         self.parallel, self.passwords = parallel, passwords or {}
-        self.settings = settings or TransferSettings(connections=2)
+        self.settings = settings or CopySettings(connections=2)
         self.cancel_event = threading.Event()
         self.running = False
         self.results: list[UserResult] = []
@@ -117,7 +117,7 @@ class BatchApp(App[int]):
         dirty: set[int] = set()
         last_post = 0.0
 
-        def on_event(result: UserResult, event: TransferEvent | None) -> None:
+        def on_event(result: UserResult, event: CopyEvent | None) -> None:
             nonlocal last_post
             row = rows.setdefault(result.user.row, UserRow(result, started=time.monotonic()))
             if isinstance(event, MessageCopied):

@@ -30,20 +30,20 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mailmig_tui.engine.events import (
+    CopyEvent,
+    CopyReport,
     Reconnecting,
     ServerBusy,
-    TransferEvent,
-    TransferReport,
 )
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.progress import ProgressSnapshot, ProgressTracker, Throttle
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.copy.job import CopyAccounts, PlannedCopy, plan_copy
 from mailmig_tui.tui.copy.selection import Selection
 from mailmig_tui.tui.copy.text import checking
 
 CopyState = Literal["idle", "planning", "running"]
-EventObserver = Callable[[TransferEvent], None]
+EventObserver = Callable[[CopyEvent], None]
 
 
 class CopyControl(Widget):
@@ -70,7 +70,7 @@ class CopyControl(Widget):
     class Finished(Message):
         """The copy, the check and the log are done: the service's report, final."""
 
-        def __init__(self, report: TransferReport, selection: Selection) -> None:
+        def __init__(self, report: CopyReport, selection: Selection) -> None:
             super().__init__()
             self.report = report
             self.selection = selection
@@ -108,7 +108,7 @@ class CopyControl(Widget):
             self.text = text
 
     class WorkerDone(Message, bubble=False):
-        def __init__(self, report: TransferReport, selection: Selection) -> None:
+        def __init__(self, report: CopyReport, selection: Selection) -> None:
             super().__init__()
             self.report = report
             self.selection = selection
@@ -117,11 +117,11 @@ class CopyControl(Widget):
         self,
         source: AccountSession,
         target: AccountSession,
-        settings: TransferSettings | None = None,
+        settings: CopySettings | None = None,
     ) -> None:
         super().__init__()
         self.source, self.target = source, target
-        self.settings = settings or TransferSettings()
+        self.settings = settings or CopySettings()
         """How copies run (connections, batches, reconnect backoff); given by the parent."""
         self.progress_interval = 0.1
         """Seconds between snapshots (~10 a second); tests set 0 to see every event's."""
@@ -178,9 +178,7 @@ class CopyControl(Widget):
         (self.source if role == "source" else self.target).sign_in()
 
     @work(thread=True, group="copy-plan", exclusive=True, exit_on_error=False)
-    def _plan(
-        self, accounts: CopyAccounts, selection: Selection, settings: TransferSettings
-    ) -> None:
+    def _plan(self, accounts: CopyAccounts, selection: Selection, settings: CopySettings) -> None:
         self.post_message(self.WorkerPlanned(plan_copy(accounts, selection, settings)))
 
     def on_copy_control_worker_planned(self, message: CopyControl.WorkerPlanned) -> None:
@@ -226,7 +224,7 @@ class CopyControl(Widget):
         cancel: threading.Event,
         observer: EventObserver | None,
     ) -> None:
-        def on_event(event: TransferEvent) -> None:
+        def on_event(event: CopyEvent) -> None:
             urgent = tracker.feed(event)
             if isinstance(event, Reconnecting | ServerBusy):
                 self.post_message(self.WorkerNotice(tracker.snapshot().notice))

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mailmig_tui.engine.copy_service import CopyRequest, CopyService, PreparedCopy
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.folder_map import CONFLICT_HINT
 from mailmig_tui.engine.session import Accounts
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.errors import AuthError, FolderMapConflict, MailmigError, PasswordUnavailable
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.base import MailStore
@@ -73,9 +73,7 @@ class PlannedCopy:
     selection: Selection
 
 
-def plan_copy(
-    accounts: CopyAccounts, selection: Selection, settings: TransferSettings
-) -> PlannedCopy:
+def plan_copy(accounts: CopyAccounts, selection: Selection, settings: CopySettings) -> PlannedCopy:
     """Open both accounts and plan the copy of `selection` (blocking: a worker thread only)."""
     service = CopyService(accounts)
     request = CopyRequest(

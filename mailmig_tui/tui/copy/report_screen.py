@@ -3,7 +3,7 @@ there, too large, failed or not copied; the totals; the check on the target (its
 every message it found missing, or why it did not run); every failure, those found by the
 check included; and where the log file is.
 
-It shows the engine's `TransferReport` as the service returned it. Escape or Enter closes
+It shows the engine's `CopyReport` as the service returned it. Escape or Enter closes
 it; the panes stay as they were (the target's counts are refreshed).
 """
 
@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from mailmig_tui.engine.events import TransferReport
+from mailmig_tui.engine.events import CopyReport
 from mailmig_tui.engine.wording import failure_line, human_size
 from mailmig_tui.tui.common.format import clean, count, plural
 from mailmig_tui.tui.copy.text import duration, rate
@@ -29,7 +29,7 @@ MAX_LISTED = 200
 """Missing messages and failures listed here; the log file has every one."""
 
 
-def headline(report: TransferReport) -> str:
+def headline(report: CopyReport) -> str:
     if report.cancelled:
         return "Copy cancelled"
     if report.error:
@@ -45,7 +45,7 @@ def bold_if(number: int) -> Text:
     return Text(count(number), style="bold" if number else "")
 
 
-def folder_table(report: TransferReport) -> Table:
+def folder_table(report: CopyReport) -> Table:
     table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
     table.add_column("Source → target", ratio=1, no_wrap=True, overflow="ellipsis")
     for title in ("Copied", "There", "Big", "Failed", "Not copied"):
@@ -67,7 +67,7 @@ def folder_table(report: TransferReport) -> Table:
     return table
 
 
-def totals(report: TransferReport) -> list[Text]:
+def totals(report: CopyReport) -> list[Text]:
     seconds = max(report.elapsed, 1e-6)
     lines = [
         Text.assemble(
@@ -91,7 +91,7 @@ def totals(report: TransferReport) -> list[Text]:
     return lines
 
 
-def verify_lines(report: TransferReport) -> list[Text]:
+def verify_lines(report: CopyReport) -> list[Text]:
     """The check after the copy: all there, what is missing, or why it did not run."""
     result = report.verify
     if result is None:
@@ -119,7 +119,7 @@ def verify_lines(report: TransferReport) -> list[Text]:
     return lines
 
 
-def failure_lines(report: TransferReport) -> list[Text]:
+def failure_lines(report: CopyReport) -> list[Text]:
     failures = [f for folder in report.folders for f in folder.failures]
     if not failures:
         return []
@@ -130,7 +130,7 @@ def failure_lines(report: TransferReport) -> list[Text]:
     return lines
 
 
-def report_body(report: TransferReport) -> RenderableType:
+def report_body(report: CopyReport) -> RenderableType:
     parts: list[RenderableType] = [Text(f"What: {report.description}"), folder_table(report)]
     parts += totals(report)
     parts += verify_lines(report)
@@ -147,7 +147,7 @@ class ReportScreen(Screen[None]):
         Binding("escape,enter", "close", "Close", id="close-report", tooltip="Back to the panes"),
     ]
 
-    def __init__(self, report: TransferReport, labels: tuple[str, str]) -> None:
+    def __init__(self, report: CopyReport, labels: tuple[str, str]) -> None:
         super().__init__()
         self.report = report
         self.labels = labels

@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from mailmig_tui.engine.events import (
+    CopyEvent,
     Failure,
     FolderReport,
     MessageCopied,
@@ -23,7 +24,6 @@ from mailmig_tui.engine.events import (
     MessageSkipped,
     Reconnecting,
     ServerBusy,
-    TransferEvent,
 )
 from mailmig_tui.engine.identity import identity_of, probe_of
 from mailmig_tui.engine.journal import Journal, JournalEntry
@@ -44,11 +44,11 @@ from mailmig_tui.stores.base import HeaderProbe, MailStore
 log = logging.getLogger(__name__)
 
 Connector = Callable[[], MailStore]
-EventSink = Callable[[TransferEvent], None]
+EventSink = Callable[[CopyEvent], None]
 
 
 @dataclass(frozen=True)
-class TransferSettings:
+class CopySettings:
     batch_bytes: int = 2 * 1024 * 1024
     """Bytes fetched from the source at once: bounds memory whatever the mailbox size."""
     batch_messages: int = 100
@@ -85,7 +85,7 @@ def describe(folder: str, probe: HeaderProbe) -> MessageRef:
     )
 
 
-def batches(probes: Sequence[HeaderProbe], settings: TransferSettings) -> Iterator[list[int]]:
+def batches(probes: Sequence[HeaderProbe], settings: CopySettings) -> Iterator[list[int]]:
     """UID batches bounded by bytes and count; a message larger than the budget goes alone."""
     batch: list[int] = []
     size = 0
@@ -104,7 +104,7 @@ def batches(probes: Sequence[HeaderProbe], settings: TransferSettings) -> Iterat
 class FolderCopier:
     """One pair of connections (source, target) copying folders one at a time.
 
-    `run_transfer` runs several of these on threads; each owns its connections, and shares
+    `copy_folders` runs several of these on threads; each owns its connections, and shares
     only the journal (which locks) and the event sink (which the runner serialises).
     """
 
@@ -118,7 +118,7 @@ class FolderCopier:
         journal: Journal,
         cancel: threading.Event,
         on_event: EventSink,
-        settings: TransferSettings,
+        settings: CopySettings,
     ) -> None:
         self.plan = plan
         self.source, self.target = source, target

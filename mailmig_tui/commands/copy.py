@@ -17,12 +17,12 @@ from mailmig_tui.commands.common import print_json, table
 from mailmig_tui.commands.progress import ProgressDisplay
 from mailmig_tui.config import load_config
 from mailmig_tui.engine.copy_service import CopyRequest, CopyService
-from mailmig_tui.engine.events import TransferReport
+from mailmig_tui.engine.events import CopyReport
+from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.mapping import parse_map_option
 from mailmig_tui.engine.plan import CopyOptions, Plan
 from mailmig_tui.engine.report_file import check_report_path, write_report
 from mailmig_tui.engine.session import Accounts
-from mailmig_tui.engine.transfer import TransferSettings
 from mailmig_tui.engine.verify import VerifyReport
 from mailmig_tui.engine.wording import human_size, missing_line, quota_text, size_limit_text
 from mailmig_tui.errors import UsageError
@@ -159,7 +159,7 @@ def run_copy(args: argparse.Namespace) -> int:
     accounts = _accounts(args, target_readonly=options.dry_run, copying=True)
     request = CopyRequest(
         options=options,
-        settings=TransferSettings(connections=args.connections),
+        settings=CopySettings(connections=args.connections),
         verify=not args.no_verify,
         description=_description(options),
     )
@@ -195,7 +195,7 @@ def run_copy(args: argparse.Namespace) -> int:
     return _copy_status(report)
 
 
-def _copy_status(report: TransferReport) -> int:
+def _copy_status(report: CopyReport) -> int:
     """The lines for stderr after a copy, the log path last; returns the exit status."""
     for folder in report.folders:
         if folder.error and folder.error != report.error:  # the give-up line says it once
