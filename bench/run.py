@@ -35,7 +35,7 @@ from tests.support.corpus import SeedMessage, bench_corpus  # noqa: E402
 from tests.support.dovecot import DovecotServer  # noqa: E402
 from tests.support.seeding import seed_bulk  # noqa: E402
 
-CONTENDERS = ("mailmig", "mbsync", "doveadm")
+CONTENDERS = ("mailmig", "mailmig-no-verify", "mbsync", "doveadm")
 REFERENCES = ("mbsync", "doveadm")
 SEED = 1
 SOURCE_USER = "user001"
@@ -246,6 +246,12 @@ class Bench:
         ]
         return argv, env
 
+    def mailmig_no_verify(self, run_dir: Path, user: str) -> tuple[list[str], dict[str, str]]:
+        """The copy alone, without the check that follows it by default: what the reference
+        tools do, which check nothing."""
+        argv, env = self.mailmig(run_dir, user)
+        return [*argv, "--no-verify"], env
+
     def mbsync(self, run_dir: Path, user: str) -> tuple[list[str], dict[str, str]]:
         state = run_dir / "mbsync-state"
         state.mkdir()
@@ -309,7 +315,12 @@ class Bench:
     def builders(
         self,
     ) -> dict[str, Callable[[Path, str], tuple[list[str], dict[str, str]]]]:
-        return {"mailmig": self.mailmig, "mbsync": self.mbsync, "doveadm": self.doveadm}
+        return {
+            "mailmig": self.mailmig,
+            "mailmig-no-verify": self.mailmig_no_verify,
+            "mbsync": self.mbsync,
+            "doveadm": self.doveadm,
+        }
 
     def run_one(self, name: str, round_no: int) -> None:
         user = self.target.new_user()
@@ -371,6 +382,9 @@ def check_report(path: Path, expected: int) -> str | None:
         return f"report: {report['failed']} failed"
     if report.get("copied") != expected:
         return f"report: copied {report.get('copied')}, want {expected}"
+    verified = report.get("verify")
+    if verified is not None and not verified.get("ok"):
+        return f"report: verify found {len(verified.get('missing', []))} missing"
     return None
 
 

@@ -57,6 +57,7 @@ class CopySession:
     def __init__(self, accounts: Accounts, journal: Journal | None) -> None:
         self.accounts = accounts
         self.journal = journal
+        self._closed = False
         self.source = accounts.open_source()
         try:
             self.target = accounts.open_target()
@@ -76,8 +77,14 @@ class CopySession:
         self.close()
 
     def close(self) -> None:
-        self.source.close()
-        self.target.close()
+        """Log out of both; again is a no-op (the copy service closes before it verifies)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.source.close()
+        finally:
+            self.target.close()
 
     def plan(self, options: CopyOptions) -> Plan:
         return build_plan(

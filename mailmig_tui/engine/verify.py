@@ -17,7 +17,7 @@ from mailmig_tui.engine.folder_copier import describe
 from mailmig_tui.engine.identity import identity_of
 from mailmig_tui.engine.mapping import FolderMapping
 from mailmig_tui.errors import FolderMissing
-from mailmig_tui.stores.base import HeaderProbe, MailStore
+from mailmig_tui.stores.base import MailStore
 
 CHUNK = 2000
 """Source messages looked up per request while checking."""
@@ -151,29 +151,37 @@ def verify(
     progress(0, total)
     for mapping, uids in zip(mappings, selected, strict=True):
         check = FolderCheck(mapping.source, mapping.target)
-        source_probes: list[HeaderProbe] = []
-        for start in range(0, len(uids), CHUNK):  # in chunks: progress on a 100k folder
+        if mapping.target not in pools:
+            pools[mapping.target], check.target_messages, check.target_exists = _target_pool(
+                target, mapping.target
+            )
+        pool = pools[mapping.target]
+        # The source in chunks, matched as they come: memory holds the target's identities
+        # and the missing messages, never a 100k folder's headers; progress moves per chunk.
+        for start in range(0, len(uids), CHUNK):
             if cancel is not None and cancel.is_set():
                 report.interrupted = True
                 return report
-            source_probes += source.probes(mapping.source, uids[start : start + CHUNK])
-            progress(checked + len(source_probes), total)
-        check.source_messages = len(source_probes)
-        if mapping.target not in pools:
-            pool = IdentityPool()
-            try:
-                target_uids = target.uids(mapping.target)
-            except FolderMissing:
-                check.target_exists, target_uids = False, []
-            for probe in target.probes(mapping.target, target_uids) if target_uids else []:
-                pool.add(identity_of(probe))
-            pools[mapping.target] = pool
-            check.target_messages = len(target_uids)
-        pool = pools[mapping.target]
-        for probe in source_probes:
-            if not pool.take(identity_of(probe), dated=probe.internaldate is not None):
-                check.missing.append(describe(mapping.source, probe))
+            for probe in source.probes(mapping.source, uids[start : start + CHUNK]):
+                check.source_messages += 1
+                if not pool.take(identity_of(probe), dated=probe.internaldate is not None):
+                    check.missing.append(describe(mapping.source, probe))
+            progress(checked + min(start + CHUNK, len(uids)), total)
         report.folders.append(check)
         checked += len(uids)
     progress(checked, total)
     return report
+
+
+def _target_pool(target: MailStore, folder: str) -> tuple[IdentityPool, int, bool]:
+    """The identities of a target folder's messages, its message count, and whether it
+    exists at all."""
+    pool = IdentityPool()
+    try:
+        uids = target.uids(folder)
+    except FolderMissing:
+        return pool, 0, False
+    for start in range(0, len(uids), CHUNK):
+        for probe in target.probes(folder, uids[start : start + CHUNK]):
+            pool.add(identity_of(probe))
+    return pool, len(uids), True
