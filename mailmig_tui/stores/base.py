@@ -12,8 +12,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
 from mailmig_tui.model import AccountInfo, AppendResult, FolderInfo, Message, MessageSummary
+
+
+def as_text(value: Any) -> str:
+    """A protocol library's value (bytes or str) as text; undecodable bytes never raise."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True, slots=True)  # one per message in a plan: keep them small

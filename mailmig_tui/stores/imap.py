@@ -36,9 +36,9 @@ from mailmig_tui.model import (
 )
 from mailmig_tui.special import with_guessed_roles
 from mailmig_tui.stores import imap_append
-from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
+from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery, as_text
 from mailmig_tui.stores.imap_connect import open_client, server_text, shutdown
-from mailmig_tui.stores.imap_folders import folder_from_list, imap_text, parse_capabilities
+from mailmig_tui.stores.imap_folders import folder_from_list, parse_capabilities
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class ImapStore(MailStore):
             if "NAMESPACE" in caps:
                 personal = self._call("NAMESPACE", self.client.namespace).personal
                 if personal:
-                    prefix, delimiter = imap_text(personal[0][0]), _opt_text(personal[0][1])
+                    prefix, delimiter = as_text(personal[0][0]), _opt_text(personal[0][1])
             if delimiter is None:
                 listing = self._call("LIST", self.client.list_folders, "", "")
                 if listing:
@@ -207,7 +207,7 @@ class ImapStore(MailStore):
         flags = info.get(b"PERMANENTFLAGS")
         if flags is None:
             return None
-        names = frozenset(imap_text(f) for f in flags)
+        names = frozenset(as_text(f) for f in flags)
         return None if "\\*" in names else names
 
     def newest_first(self, folder: str) -> list[int]:
@@ -419,11 +419,11 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
 
 
 def _opt_text(value: Any) -> str | None:
-    return None if value is None else imap_text(value)
+    return None if value is None else as_text(value)
 
 
 def _flags(values: Any) -> tuple[str, ...]:
-    return tuple(imap_text(v) for v in values if imap_text(v).lower() != "\\recent")
+    return tuple(as_text(v) for v in values if as_text(v).lower() != "\\recent")
 
 
 def _header_block(data: dict[bytes, Any]) -> bytes:

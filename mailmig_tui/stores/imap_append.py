@@ -27,6 +27,7 @@ from mailmig_tui.errors import (
     Throttled,
 )
 from mailmig_tui.model import AppendResult, Message
+from mailmig_tui.stores.base import as_text
 
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
 # Exchange Online / Microsoft 365 answer a client that works too fast with a tagged NO or BAD
@@ -140,7 +141,7 @@ def append_pipelined(
             answers.append(_answer(imap, tag))
         except imaplib.IMAP4.abort:
             # Exchange hangs up right after a throttled answer: keep its suggested wait.
-            delays = [throttle_delay(_text(text)) for typ, text in answers if typ != "OK"]
+            delays = [throttle_delay(as_text(text).strip()) for typ, text in answers if typ != "OK"]
             delay = max((d for d in delays if d is not None), default=None)
             if delay is not None:
                 said = "the server asked to slow down, then hung up"
@@ -154,7 +155,7 @@ def results(host: str, folder: str, answers: Sequence[tuple[str, bytes]]) -> lis
     out = []
     for typ, text in answers:
         if typ != "OK":
-            out.append(AppendResult(None, error=refusal(host, folder, _text(text))))
+            out.append(AppendResult(None, error=refusal(host, folder, as_text(text).strip())))
             continue
         match = _APPENDUID.search(text)
         uids = uid_set(match.group(2)) if match else []
@@ -171,7 +172,3 @@ def multi_results(count: int, text: bytes) -> list[AppendResult]:
         if len(uids) == count:
             return [AppendResult(uid, int(match.group(1))) for uid in uids]
     return [AppendResult(None) for _ in range(count)]
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").strip()

@@ -7,26 +7,22 @@ from typing import Any
 
 from mailmig_tui.model import FolderInfo, SpecialUse
 from mailmig_tui.special import is_inbox, role_from_attributes
-
-
-def imap_text(value: Any) -> str:
-    """An imapclient value (bytes or str) as text; undecodable bytes never raise."""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+from mailmig_tui.stores.base import as_text
 
 
 def parse_capabilities(raw: Iterable[Any]) -> frozenset[str]:
-    return frozenset(imap_text(c).upper() for c in raw)
+    return frozenset(as_text(c).upper() for c in raw)
 
 
 def folder_from_list(flags: Iterable[Any], delimiter: Any, name: Any) -> FolderInfo:
     """One LIST row; imapclient has already decoded modified UTF-7 names to str."""
-    attributes = [imap_text(f) for f in flags]
+    attributes = [as_text(f) for f in flags]
     lowered = {a.lower() for a in attributes}
-    folder = imap_text(name)
+    folder = as_text(name)
     role = SpecialUse.INBOX if is_inbox(folder) else role_from_attributes(attributes)
     return FolderInfo(
         name=folder,
-        delimiter=None if delimiter is None else imap_text(delimiter),
+        delimiter=None if delimiter is None else as_text(delimiter),
         special_use=role,
         selectable=not ({"\\noselect", "\\nonexistent"} & lowered),
     )

@@ -52,7 +52,7 @@ from mailmig_tui.model import (
     Security,
     SpecialUse,
 )
-from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
+from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery, as_text
 from mailmig_tui.stores.imap_connect import (
     connect_error,
     login_refused,
@@ -188,23 +188,21 @@ def _login(
             else:
                 client.pass_(password)
     except poplib.error_proto as exc:
-        raise login_refused(spec, _text(exc)) from None
+        raise login_refused(spec, _server_words(exc)) from None
 
 
 def _error(spec: AccountSpec, exc: BaseException) -> MailmigError:
     if isinstance(exc, poplib.error_proto):
         return ProtocolError(
-            f"{spec.host}:{spec.port} answered {_text(exc)!r}",
+            f"{spec.host}:{spec.port} answered {_server_words(exc)!r}",
             "check that the port speaks POP3 (pop3s:// is 995, pop3:// is 110)",
         )
     return connect_error(spec, exc)
 
 
-def _text(exc: poplib.error_proto) -> str:
+def _server_words(exc: poplib.error_proto) -> str:
     """The server's words from a poplib error, without the -ERR."""
-    raw = exc.args[0] if exc.args else ""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    return text.removeprefix("-ERR").strip()
+    return as_text(exc.args[0] if exc.args else "").removeprefix("-ERR").strip()
 
 
 def _join(lines: list[bytes]) -> bytes:
@@ -264,7 +262,7 @@ class Pop3Store(MailStore):
                 "run the command again; finished work is kept",
             ) from None
         except poplib.error_proto as exc:
-            raise ProtocolError(f"{self.spec.host} refused {what}: {_text(exc)}") from None
+            raise ProtocolError(f"{self.spec.host} refused {what}: {_server_words(exc)}") from None
 
     def _uidls(self, numbers: list[int]) -> list[str]:
         if not self._caps or "UIDL" in self._caps:

@@ -20,7 +20,6 @@ import tomli_w
 from mailmig_tui import paths
 from mailmig_tui.accounts import command_account
 from mailmig_tui.cli import main
-from mailmig_tui.commands import transfer
 from mailmig_tui.config import account_table, load_config
 from mailmig_tui.errors import UsageError
 from mailmig_tui.stores.open import open_store
@@ -122,10 +121,6 @@ def test_copy_from_a_saved_command_account_is_byte_exact_and_reruns_copy_nothing
     assert (report["copied"], report["already_present"]) == (0, len(standard_corpus()))
 
 
-@pytest.mark.skipif(
-    not hasattr(transfer, "resolve_role"),
-    reason="commands/transfer.py still resolves SOURCE and TARGET without roles",
-)
 def test_copy_and_verify_with_a_source_command_option(
     slash_server: DovecotServer,
     seeded: str,
