@@ -41,7 +41,6 @@ from mailmig_tui.engine.session import Accounts, CopySession
 from mailmig_tui.engine.verify import VerifyReport, verify
 from mailmig_tui.errors import MailmigError
 from mailmig_tui.kinds import require_target
-from mailmig_tui.special import is_inbox
 
 
 @dataclass(frozen=True)
@@ -104,21 +103,13 @@ class CopyService:
             stack.callback(session.close)
             options = request.options
             if request.saved_map:
-                options = self._with_saved_map(session, options)
+                saved = load_overrides(self.accounts.source, self.accounts.target)
+                options = replace(options, saved_overrides=saved)
             plan = session.plan(options)
             rate = load_rate(self.accounts.source, self.accounts.target)
             guess = estimate(plan.messages_to_copy, plan.bytes_to_copy, rate)
             stack.pop_all()
         return PreparedCopy(session, journal, owns, plan, request, guess)
-
-    def _with_saved_map(self, session: CopySession, options: CopyOptions) -> CopyOptions:
-        saved = load_overrides(self.accounts.source, self.accounts.target)
-        if not saved:
-            return options
-        names = {f.name for f in session.source.list_folders(with_status=False)}
-        # Saved entries for folders gone from the source would stop the plan: leave them out.
-        kept = {s: t for s, t in saved.items() if s in names or is_inbox(s)}
-        return replace(options, overrides={**kept, **options.overrides})
 
     # -- copy, verify, log ------------------------------------------------------------------
 

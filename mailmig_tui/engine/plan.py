@@ -26,6 +26,7 @@ from mailmig_tui.engine.mapping import (
 from mailmig_tui.errors import FolderMapConflict, FolderMissing, MappingConflict
 from mailmig_tui.model import AccountSpec, FolderInfo
 from mailmig_tui.presets import Preset
+from mailmig_tui.special import is_inbox
 from mailmig_tui.stores.base import HeaderProbe, MailStore
 
 
@@ -34,6 +35,9 @@ class CopyOptions:
     include: Sequence[str] = ()
     exclude: Sequence[str] = ()
     overrides: Mapping[str, str] = field(default_factory=dict)
+    saved_overrides: Mapping[str, str] = field(default_factory=dict)
+    """The pair's saved folder map (the TUI's `m` screen): applied under `overrides`, and
+    an entry naming a folder gone from the source is left out instead of refused."""
     max_size: int | None = None
     dry_run: bool = False
     only_uids: Mapping[str, frozenset[int]] = field(default_factory=dict)
@@ -138,7 +142,10 @@ def map_accounts(
         if not (source_preset and source_preset.skips(f) and f.name not in options.include)
     ]
     # Every --map must name a real folder, even one the selection leaves out.
-    overrides = resolve_overrides(source_folders, options.overrides)
+    overrides = {
+        **resolve_overrides(source_folders, _still_there(options.saved_overrides, source_folders)),
+        **resolve_overrides(source_folders, options.overrides),
+    }
     chosen = {f.name for f in selected}
     manual = {s: t for s, t in overrides.items() if s in chosen}
     mappings = map_folders(
@@ -167,6 +174,12 @@ def map_accounts(
         target_preset,
         conflicts,
     )
+
+
+def _still_there(saved: Mapping[str, str], folders: Sequence[FolderInfo]) -> dict[str, str]:
+    """Saved map entries whose source folder still exists (INBOX always does)."""
+    names = {f.name for f in folders if f.selectable}
+    return {s: t for s, t in saved.items() if s in names or is_inbox(s)}
 
 
 def build_plan(

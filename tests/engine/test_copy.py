@@ -463,3 +463,33 @@ def test_a_source_name_holding_the_target_delimiter_is_renamed_reversibly(
     [folder] = report["folders"]  # type: ignore[misc]
     assert folder["target"] == "INBOX.v1%2E2 Release"
     assert len(folder_contents(courier_server, run.target_user, "INBOX.v1%2E2 Release")) == 1
+
+
+def test_the_folder_map_saved_in_the_tui_applies_to_the_cli_copy(
+    slash_server: DovecotServer,
+    courier_server: DovecotServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The README: a map chosen in the TUI is "used by every later copy between them". A
+    saved entry for a folder gone from the source is left out, not an error; --map wins."""
+    from mailmig_tui.accounts import parse_account_url
+    from mailmig_tui.engine.saved_maps import save_overrides
+
+    m = Migration(slash_server, courier_server, monkeypatch, tmp_path)
+    source, target = (parse_account_url(url) for url in m.urls)
+    save_overrides(
+        source, target, {"Projects": "INBOX.Old Projects", "Gone": "INBOX.Nowhere", "Sent": "x"}
+    )
+    code, report = m.copy("--map", "Sent=INBOX.Sent mail")
+    assert code == 0, report
+    targets = {f["source"]: f["target"] for f in report["folders"]}  # type: ignore[union-attr]
+    assert targets["Projects"] == "INBOX.Old Projects"
+    assert targets["Sent"] == "INBOX.Sent mail"
+    assert "Gone" not in targets
+    client = courier_server.client(m.target_user)
+    try:
+        names = {str(name) for _flags, _delim, name in client.list_folders()}
+    finally:
+        client.logout()
+    assert {"INBOX.Old Projects", "INBOX.Sent mail"} <= names and "INBOX.Nowhere" not in names
