@@ -2,7 +2,8 @@
 
 Kept small on purpose. Screens and widgets do the work and post up what the app decides:
 the accounts chosen (open the main screen), whether a copy runs (quitting then asks), and
-failures. Every worker failure arrives here
+failures. It gives each account of the main screen its OAuth2 sign-in view (the device code
+dialog needs the app, which no widget reaches for). Every worker failure arrives here
 as a `WorkFailed` message and becomes a dialog (the operator must act: login, TLS, config)
 or a notification (the session goes on: connection lost, folder gone). Nothing a server or
 a message does ends the app.
@@ -11,7 +12,7 @@ a message does ends the app.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -89,6 +90,13 @@ class MailmigApp(App[int]):
         return AccountsScreen(self.accounts, self.timeout, self.source, self.target)
 
     def main_screen(self, source: AccountSession, target: AccountSession) -> MainScreen:
+        from mailmig_tui.tui.accounts.device_code import DeviceCodeSignIn
+
+        # App is invariant in its result type; the view only pushes dialogs and notifies.
+        app = cast("App[object]", self)
+        for session in (source, target):
+            if session.sign_in_view is None:  # else kept: the session was shown before
+                session.sign_in_view = DeviceCodeSignIn(app)
         return MainScreen(source, target, self.copy_settings)
 
     @on(AccountsScreen.Chosen)

@@ -8,6 +8,9 @@ control its accounts and settings and the panel the control's progress signal, a
 to what the control posts: it shows the plan, clears the marks of a complete copy,
 refreshes the target pane and shows the report. F5 or `c` copies what is marked in the
 source pane (see `copy.selection`), `m` opens the folder map.
+
+It also does what a pane posts up: asks for a password (and hands the answer back to the
+pane), shows a message's preview, zooms a pane to the whole screen and back.
 """
 
 from __future__ import annotations
@@ -144,6 +147,33 @@ class MainScreen(Screen[None]):
         if self.maximized is not None:
             self.minimize()
         other.focus_list()
+
+    # -- what a pane posts ----------------------------------------------------------------------
+
+    @on(AccountPane.PasswordWanted)
+    def ask_password(self, message: AccountPane.PasswordWanted) -> None:
+        from mailmig_tui.tui.accounts.password import PasswordDialog
+
+        message.stop()
+        pane = message.pane
+        self.app.push_screen(PasswordDialog(pane.session), pane.password_entered)
+
+    @on(AccountPane.PreviewWanted)
+    def show_preview(self, message: AccountPane.PreviewWanted) -> None:
+        from mailmig_tui.tui.browse.preview import PreviewScreen
+
+        message.stop()
+        self.app.push_screen(PreviewScreen(message.session, message.folder, message.uid))
+
+    @on(AccountPane.ZoomToggled)
+    def toggle_zoom(self, message: AccountPane.ZoomToggled) -> None:
+        message.stop()
+        pane = message.pane
+        if self.maximized is pane:
+            self.minimize()
+        else:
+            self.maximize(pane, container=False)
+        pane.call_after_refresh(pane.update_columns)
 
     @on(MarkableList.MarksChanged)
     def marks_changed(self, message: MarkableList.MarksChanged) -> None:

@@ -26,6 +26,7 @@ from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.maildir import MaildirStore
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
+from mailmig_tui.tui.browse import account_pane as account_pane_module
 from mailmig_tui.tui.common.error import ErrorDialog
 from mailmig_tui.tui.copy import control as control_module
 from mailmig_tui.tui.copy import panel as panel_module
@@ -92,11 +93,15 @@ class CheckGate:
             self.released.wait(30)
 
 
-def test_the_control_and_the_panel_never_reach_for_a_screen_or_the_app() -> None:
+def test_the_control_the_panel_and_the_panes_never_reach_for_a_screen_or_the_app() -> None:
     for module in (control_module, panel_module):
         source = inspect.getsource(module)
         for reach in ("self.screen", "self.app", "screen_stack", "query_one", "push_screen"):
             assert reach not in source, (module.__name__, reach)
+    # A pane queries its own children; its screen and the app it only posts messages to.
+    source = inspect.getsource(account_pane_module)
+    for reach in ("self.screen", "self.app", "screen_stack", "push_screen", ".maximize("):
+        assert reach not in source, (account_pane_module.__name__, reach)
 
 
 async def test_progress_reaches_a_subscriber_through_the_signal(

@@ -5,6 +5,11 @@ environment and the keyring have none), shows the folder tree, and swaps to the 
 list when a folder is opened (Enter) and back (Backspace). At 80 columns each pane is 40
 wide; the active pane takes two thirds while it lists messages, and `z` zooms it to the
 full screen.
+
+The pane never reaches for its screen or the app: it posts what it wants up
+(`PasswordWanted`, `PreviewWanted`, `ZoomToggled`) and the main screen does it, handing
+a password back down with `password_entered`. The session's OAuth2 sign-in view is set by
+the app before the pane is made.
 """
 
 from __future__ import annotations
@@ -60,6 +65,39 @@ class AccountPane(Vertical):
         """No password in the environment or the keyring: the pane asks with a dialog."""
 
     @dataclass
+    class PasswordWanted(Message):
+        """The pane needs its account's password from the user: the screen asks (a dialog)
+        and hands the answer back with `pane.password_entered`."""
+
+        pane: AccountPane
+
+        @property
+        def control(self) -> AccountPane:
+            return self.pane
+
+        @property
+        def session(self) -> AccountSession:
+            return self.pane.session
+
+    @dataclass
+    class PreviewWanted(Message):
+        """Enter on a message: the screen shows it (`PreviewScreen`)."""
+
+        session: AccountSession
+        folder: str
+        uid: int
+
+    @dataclass
+    class ZoomToggled(Message):
+        """`z`: the screen shows the pane on the whole screen, or both panes again."""
+
+        pane: AccountPane
+
+        @property
+        def control(self) -> AccountPane:
+            return self.pane
+
+    @dataclass
     class FoldersLoaded(Message, bubble=False):
         """The connect worker listed the account's folders."""
 
@@ -88,10 +126,6 @@ class AccountPane(Vertical):
         yield Static(classes="pane-info")
 
     def on_mount(self) -> None:
-        from mailmig_tui.tui.accounts.device_code import DeviceCodeSignIn
-
-        if self.session.sign_in_view is None:
-            self.session.sign_in_view = DeviceCodeSignIn(self.app)
         self.query_one(SearchInput).display = False
         self.update_title()
         self.connect()
@@ -181,11 +215,11 @@ class AccountPane(Vertical):
         self.ask_password()
 
     def ask_password(self) -> None:
-        from mailmig_tui.tui.accounts.password import PasswordDialog
-
+        """Ask the user (through the screen) for the password; the answer comes back to
+        `password_entered`."""
         self.state = "waiting for the password"
         self.update_info()
-        self.app.push_screen(PasswordDialog(self.session), self._password_entered)
+        self.post_message(self.PasswordWanted(self))
 
     def ask_password_again(self) -> None:
         """The password in memory was refused (by a copy's login): forget it and ask."""
@@ -198,7 +232,9 @@ class AccountPane(Vertical):
         if self.connected:
             self._connect()
 
-    def _password_entered(self, result: tuple[str, bool] | None) -> None:
+    def password_entered(self, result: tuple[str, bool] | None) -> None:
+        """The password dialog's answer: the password and whether to remember it, or None
+        (cancelled)."""
         if result is None:
             self.state = "not connected: press r to log in"
             self.update_info()
@@ -255,10 +291,8 @@ class AccountPane(Vertical):
 
     @on(MessageList.Open)
     def preview(self, message: MessageList.Open) -> None:
-        from mailmig_tui.tui.browse.preview import PreviewScreen
-
         message.stop()
-        self.app.push_screen(PreviewScreen(self.session, message.folder, message.uid))
+        self.post_message(self.PreviewWanted(self.session, message.folder, message.uid))
 
     @on(MessageList.Changed)
     def list_changed(self, message: MessageList.Changed) -> None:
@@ -297,8 +331,4 @@ class AccountPane(Vertical):
             self.connect()
 
     def action_zoom(self) -> None:
-        if self.screen.maximized is self:
-            self.screen.minimize()
-        else:
-            self.screen.maximize(self, container=False)
-        self.call_after_refresh(self.update_columns)
+        self.post_message(self.ZoomToggled(self))
