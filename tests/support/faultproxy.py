@@ -359,12 +359,6 @@ class FaultProxy(LoopbackListener):
         self._rules: list[Rule] = []
         super().__init__()
 
-    def __enter__(self) -> FaultProxy:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # -- rules ------------------------------------------------------------------------------
 
     def add(self, rule: Rule) -> Rule:

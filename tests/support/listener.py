@@ -11,7 +11,7 @@ import abc
 import contextlib
 import socket
 import threading
-from typing import Protocol
+from typing import Protocol, Self
 
 
 class ProxiedConnection(Protocol):
@@ -36,6 +36,12 @@ class LoopbackListener(abc.ABC):
         self.port: int = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._accept, name=self.thread_name)
         self._thread.start()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @abc.abstractmethod
     def admit(self, client: socket.socket, number: int) -> ProxiedConnection | None:

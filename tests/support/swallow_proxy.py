@@ -173,12 +173,6 @@ class SwallowProxy(LoopbackListener):
         self.fired = threading.Event()
         super().__init__()
 
-    def __enter__(self) -> SwallowProxy:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def record(self, command: bytes) -> None:
         with self._lock:
             self.swallowed.append(command)
