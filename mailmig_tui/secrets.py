@@ -23,6 +23,24 @@ ENV_BY_ROLE = {"source": "MAILMIG_SOURCE_PASSWORD", "target": "MAILMIG_TARGET_PA
 log = logging.getLogger(__name__)
 
 
+def keyring_unusable() -> str | None:
+    """Why no keyring backend works here (no D-Bus on an SSH host, ...), or None when one may.
+
+    Asks keyring which backend it would use, without reading or writing a secret; keyring
+    picks its fail backend (which raises NoKeyringError on every call) when none is usable.
+    """
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+    except Exception as exc:
+        return f"the system keyring is not available here ({type(exc).__name__})"
+    if isinstance(backend, fail.Keyring):
+        return "no system keyring is available here"
+    return None
+
+
 def keyring_key(spec: AccountSpec) -> str:
     return f"{spec.user}@{spec.host}:{spec.port}"
 

@@ -73,6 +73,8 @@ class MailmigApp(App[int]):
         backoffs. Handed down to the main screen's copy control."""
         self.copy_running = False
         """A copy is running (the copy control says so): quitting then asks first."""
+        self.quit_during_copy = False
+        """The operator quit while a copy ran: the app's result (the exit status) is 1."""
         self.accounts = dict(accounts or {})
         self.timeout = timeout
         self.keymap = dict(keymap or {})
@@ -135,11 +137,12 @@ class MailmigApp(App[int]):
         if self._keyring_explained:
             return
         self._keyring_explained = True
+        # Once per session, one short line and briefly: a toast stays bottom right, over
+        # whatever prompt comes next, and the reason is the same every time.
         self.notify(
-            f"The password is kept in memory for this session only: {message.reason}. "
-            "Set MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD to skip the question.",
+            "Password kept in memory only: no usable system keyring.",
             title="Password not remembered",
-            timeout=12,
+            timeout=4,
         )
 
     # -- actions -------------------------------------------------------------------------------
@@ -151,8 +154,13 @@ class MailmigApp(App[int]):
         from mailmig_tui.tui.common.confirm import ConfirmDialog
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self.exit(0)
+            if not yes:
+                return
+            # Still running (it may have ended while the dialog was up): the work is
+            # incomplete, so the exit status is 1 and the launcher says why on stderr.
+            self.quit_during_copy = self.copy_running
+            code = 1 if self.quit_during_copy else 0
+            self.exit(code, return_code=code)
 
         self.push_screen(
             ConfirmDialog(

@@ -272,14 +272,14 @@ class MainScreen(Screen[None]):
     def copy_failed(self, message: CopyControl.Failed) -> None:
         message.stop()
         self._close_progress_screen()
-        error, after = message.error, None
+        error = message.error
         if isinstance(error, LoginFailed):
-            # As the panes do: the password in memory was wrong, so ask for it again (an
+            # As the panes do: the password in memory was wrong, so `r` asks for another (an
             # OAuth2 account has none: its refused token or sign-in is only shown).
             pane = self.pane(error.role)
             if pane.session.spec.oauth2 is None:
-                after = pane.ask_password_again
-        self.post_message(WorkFailed(error, "copy", after))
+                pane.login_refused()
+        self.post_message(WorkFailed(error, "copy"))
 
     def _close_progress_screen(self) -> None:
         screen, self._progress_screen = self._progress_screen, None

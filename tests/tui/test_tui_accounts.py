@@ -59,6 +59,9 @@ async def test_saved_accounts_are_listed_and_picked_in_order(
         await pilot.press("down", "s")
         assert chooser(app).chosen["source"] is not None
         await pilot.press("up", "enter")  # Enter fills the next role: the target
+        assert not isinstance(app.screen, MainScreen)  # c connects, nothing else
+        assert "(c connects)" in screen_text(app)
+        await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await wait_connected(pilot, app)
         assert pane(app, "source").session.spec.name == "old-server"
@@ -84,6 +87,7 @@ async def test_typed_urls_and_their_errors(demo_root: Path) -> None:
         for name in ("source", "target"):
             box.value = f"maildir://{demo_root / name}"  # type: ignore[attr-defined]
             await pilot.press("enter")
+        await pilot.press("c")  # the list has the focus back, so c connects
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await wait_connected(pilot, app)
 

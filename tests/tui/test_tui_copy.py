@@ -42,6 +42,7 @@ from tests.tui.tuikit import (
     Gate,
     demo_sessions,
     imap_spec,
+    info_text,
     main_screen,
     mark_folder,
     open_folder,
@@ -223,6 +224,13 @@ async def test_wrong_password_then_a_server_that_goes_away(
             assert refused.fired.is_set()
             proxy.clear()
             await pilot.press("enter")
+            await wait_for(
+                pilot,
+                lambda: info_text(app, "target") == "login failed: press r to enter the password",
+                "the target pane to say how to log in again",
+            )
+            pane(app, "target").focus_list()
+            await pilot.press("r")
             await wait_screen(pilot, app, PasswordDialog, "the target's password asked again")
             dialog = app.screen
             assert isinstance(dialog, PasswordDialog) and dialog.session.role == "target"

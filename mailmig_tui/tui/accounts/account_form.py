@@ -25,6 +25,7 @@ from mailmig_tui.config import save_account
 from mailmig_tui.errors import MailmigError, UsageError
 from mailmig_tui.model import AccountSpec, Security, TlsOptions
 from mailmig_tui.stores.open import open_store
+from mailmig_tui.tui.accounts.password import remember_checkbox
 from mailmig_tui.tui.accounts.session import remember_password
 from mailmig_tui.tui.common.app_messages import KeyringUnavailable
 from mailmig_tui.tui.common.failures import describe_failure
@@ -125,7 +126,7 @@ class AccountFormScreen(ModalScreen[NewAccount | None]):
                 yield Label("Password")
                 yield Input(password=True, id="password", compact=True)
                 yield Label("")
-                yield Checkbox("Remember in the system keyring", id="remember")
+                yield remember_checkbox(default=False)
                 yield Label("CA file")
                 yield Input(placeholder="optional: PEM of a private CA", id="ca", compact=True)
                 yield Label("Command")

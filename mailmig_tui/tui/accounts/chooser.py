@@ -103,6 +103,8 @@ class AccountsScreen(Screen[None]):
         for role in ROLES:
             session = self.chosen[role]
             parts.append(f"{role.capitalize()}: {session.label if session else '(not chosen)'}")
+        if all(self.chosen.values()):
+            parts.append("(c connects)")
         self.query_one("#chosen", Static).update(Text("   ".join(parts)))
 
     def _highlighted(self) -> str | None:
@@ -119,7 +121,10 @@ class AccountsScreen(Screen[None]):
         self.chosen[role] = AccountSession(spec, role, password=password)
         self.show_chosen()
         if all(self.chosen.values()):
-            self.action_connect()
+            # Not connected from here: connecting may open a password prompt, and the `c`
+            # the operator presses next (as the help line says) was typed into it. `c` is
+            # the one key that connects; the list takes it (not the URL box).
+            self.query_one(OptionList).focus()
 
     def next_role(self) -> str:
         return next((role for role in ROLES if self.chosen[role] is None), "target")

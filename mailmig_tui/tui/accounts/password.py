@@ -15,8 +15,21 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
-from mailmig_tui.secrets import ENV_BY_ROLE
+from mailmig_tui.secrets import ENV_BY_ROLE, keyring_unusable
 from mailmig_tui.tui.accounts.session import AccountSession
+
+
+def remember_checkbox(default: bool = True) -> Checkbox:
+    """ "Remember in the system keyring": ticked by `default` where a keyring works; where none
+    does (a headless SSH host, the usual case), unticked and disabled, saying why."""
+    reason = keyring_unusable()
+    if reason is None:
+        return Checkbox("Remember in the system keyring", value=default, id="remember")
+    box = Checkbox(
+        "Remember: no keyring here, kept in memory", value=False, disabled=True, id="remember"
+    )
+    box.tooltip = f"Not remembered: {reason}. The password is kept for this session only."
+    return box
 
 
 class PasswordDialog(ModalScreen[tuple[str, bool] | None]):
@@ -35,7 +48,7 @@ class PasswordDialog(ModalScreen[tuple[str, bool] | None]):
             yield Static(Text(f"Password for the {role} account"), classes="dialog-title")
             yield Static(Text(f"{spec.user} at {spec.host}:{spec.port}"))
             yield Input(password=True, placeholder="password", id="password", compact=True)
-            yield Checkbox("Remember in the system keyring", value=True, id="remember")
+            yield remember_checkbox()
             yield Static(
                 Text(f"(Or set {ENV_BY_ROLE[role]} before starting mailmig.)"), classes="dim"
             )

@@ -112,6 +112,9 @@ class AccountPane(Vertical):
         self.session = session
         self.marks = MarkSet()
         self.connected = False
+        self.password_refused = False
+        """The server refused the password: `r` asks for another (never the same one from
+        the environment or the keyring again)."""
         self.state = "connecting…"
         self.folder_list = FolderList(self.marks, id="folders")
         self.message_list = MessageList(session, self.marks, id="messages")
@@ -221,11 +224,20 @@ class AccountPane(Vertical):
         self.update_info()
         self.post_message(self.PasswordWanted(self))
 
-    def ask_password_again(self) -> None:
-        """The password in memory was refused (by a copy's login): forget it and ask."""
+    def login_refused(self) -> None:
+        """The password was refused (by the pane's or a copy's login): forget it, and let
+        `r` ask for another.
+
+        The dialog is not opened here: the operator reads the error first and then presses
+        `r`, as the pane says. A prompt that opened on its own when the error was closed
+        caught that `r` as the first character of the password, and the next login failed
+        again (servers lock accounts out after a few).
+        """
         self.session.forget_password()
         self.connected = False
-        self.ask_password()
+        self.password_refused = True
+        self.state = "login failed: press r to enter the password"
+        self.update_info()
 
     def refresh_folders(self) -> None:
         """List the folders again (after a copy), keeping what the pane shows."""
@@ -253,15 +265,14 @@ class AccountPane(Vertical):
         error = event.worker.error
         if event.state is not WorkerState.ERROR or error is None:
             return
-        self.connected = False
-        self.state = "not connected: press r to retry"
-        self.update_info()
-        after = None
         if isinstance(error, AuthError | PasswordUnavailable) and self.session.spec.oauth2 is None:
             # An OAuth2 account has no password to ask for: its error dialog says it all.
-            self.session.forget_password()
-            after = self.ask_password  # from the dialog, not the environment that was wrong
-        self.post_message(WorkFailed(error, self.session.role, after))
+            self.login_refused()
+        else:
+            self.connected = False
+            self.state = "not connected: press r to retry"
+            self.update_info()
+        self.post_message(WorkFailed(error, self.session.role))
 
     # -- navigation --------------------------------------------------------------------------
 
@@ -326,6 +337,10 @@ class AccountPane(Vertical):
     def action_reload(self) -> None:
         if self.showing_messages and self.message_list.folder is not None:
             self.message_list.load(self.message_list.folder)
+        elif self.password_refused:
+            # From the dialog, not the environment or the keyring that held the wrong one.
+            self.password_refused = False
+            self.ask_password()
         else:
             self.connected = False
             self.connect()
