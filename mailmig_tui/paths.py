@@ -41,14 +41,19 @@ def config_file() -> Path:
 
 
 def _make_dirs(path: Path) -> None:
-    """Create `path` and any missing parents, each owner-only (unlike `mkdir(parents=True)`,
-    which gives the parents the default mode)."""
+    """Create `path` and any missing parents, each 0700 whatever the umask (unlike
+    `mkdir(parents=True)`, which gives the parents the default mode). Directories that
+    already exist, mailmig's or not, are left as they are."""
     missing: list[Path] = []
     while not path.is_dir() and path != path.parent:
         missing.append(path)
         path = path.parent
     for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it meanwhile: not ours to change
+            continue
+        directory.chmod(0o700)
 
 
 def ensure_private_dir(path: Path) -> Path:

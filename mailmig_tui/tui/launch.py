@@ -3,7 +3,8 @@
 Accounts are resolved exactly as the headless commands do (URLs, saved names, connection
 options, the same errors before anything is drawn). While the TUI runs, log records go to a
 file in the log directory instead of stderr, which would scribble over the screen.
-Connections are closed after the app has left the terminal, off the event loop.
+Connections are closed after the app has left the terminal, off the event loop. Quitting
+while a copy runs exits 1 with one line on stderr: the work is not finished.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from mailmig_tui.config import load_config
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.secrets import RedactingFilter
 from mailmig_tui.tui.accounts.session import AccountSession
+
+QUIT_DURING_COPY = (
+    "mailmig: quit during a copy; finished work is kept, run the copy again to resume"
+)
+"""The stderr line after quitting while a copy ran (the exit status is then 1)."""
 
 _OPTION_DEFAULTS = {"ca_file": None, "insecure": False, "allow_plaintext": False, "timeout": None}
 
@@ -95,6 +101,8 @@ def _run(
         for thread in threading.enumerate():
             if thread.name == "logout":
                 thread.join(max(0.0, deadline - time.monotonic()))
+    if app.quit_during_copy:  # the terminal is back: one line, as the headless commands say
+        print(QUIT_DURING_COPY, file=sys.stderr)
     return app.return_code or int(result or 0)
 
 

@@ -9,7 +9,8 @@ Added here: `--insecure` against a self-signed server (one warning line); STARTT
 stripped by a man in the middle, refused before any credential crosses the wire; plaintext
 to a host that is not loopback refused before connecting, allowed with --allow-plaintext;
 and the modes of the journal, pop3-uids, report, config file and tui.log (0600 files in
-0700 directories) under the usual umask 022.
+0700 directories) under the usual umask 022, also when mailmig makes the config, state and
+log directories and their missing parents itself, from `mailmig copy` and `mailmig demo`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import ipaddress
 import os
 import socket
 import stat
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from mailmig_tui.cli import main
 from mailmig_tui.config import save_account
@@ -32,10 +36,13 @@ from mailmig_tui.engine.journal import Journal
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
+from mailmig_tui.tui.copy.plan_screen import PlanScreen
+from mailmig_tui.tui.copy.report_screen import ReportScreen
+from mailmig_tui.tui.demo_data import write_demo_maildirs
 from mailmig_tui.tui.launch import _log_to_file
 from tests.security.conftest import leaks, secret_forms, seed_small
 from tests.support.dovecot import DovecotServer
-from tests.tui.tuikit import wait_connected
+from tests.tui.tuikit import drive_headless, mark_folder, wait_connected, wait_screen
 
 Rewrite = Callable[[bytes], bytes]
 
@@ -370,3 +377,50 @@ def test_tui_log_is_owner_only_after_a_tui_session(
     log = isolated_mailmig / "log"
     assert (log / "tui.log").exists()
     assert_private_tree(log)
+
+
+async def _copy_drafts_then_quit(pilot: Pilot[Any]) -> None:
+    """`mailmig demo` driven headless: copy the Drafts folder, then quit (no copy running)."""
+    app = pilot.app
+    assert isinstance(app, MailmigApp)
+    await wait_connected(pilot, app)
+    await mark_folder(pilot, app, "Drafts")
+    await pilot.press("c")
+    await wait_screen(pilot, app, PlanScreen, "the plan")
+    await pilot.press("enter")
+    await wait_screen(pilot, app, ReportScreen, "the report")
+    await pilot.press("escape")
+    await pilot.press("q")
+
+
+@pytest.mark.parametrize("entry", ["copy", "demo", "account"])
+def test_mailmig_makes_its_directories_and_their_missing_parents_owner_only(
+    entry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usual_umask: None
+) -> None:
+    volume = tmp_path / "volume"  # there before mailmig: not its to change
+    volume.mkdir()
+    volume.chmod(0o755)
+    home = volume / "mailmig" / "nested"
+    for name in ("CONFIG", "STATE", "LOG"):
+        monkeypatch.setenv(f"MAILMIG_{name}_DIR", str(home / name.lower()))
+    if entry == "copy":
+        source, target = write_demo_maildirs(tmp_path / "mail", scale=0.01)
+        assert main(["copy", f"maildir://{source}", f"maildir://{target}"]) == 0
+        made = {"state/journal.sqlite3", "log/transfer-"}
+    elif entry == "demo":
+        shm = Path("/dev/shm")  # the demo mailbox, fsynced message by message: in memory
+        if shm.is_dir():
+            monkeypatch.setattr(tempfile, "tempdir", str(shm))
+        drive_headless(monkeypatch, _copy_drafts_then_quit)
+        assert main(["demo"]) == 0
+        made = {"state/journal.sqlite3", "log/tui.log", "log/transfer-"}
+    else:  # what the TUI's account form calls to save an account
+        spec = AccountSpec(
+            kind="imap", user="al", host="mail.example.com", port=993, security=Security.TLS
+        )
+        save_account("work", spec)
+        made = {"config/config.toml"}
+    files = assert_private_tree(volume / "mailmig")
+    for name in made:
+        assert any(f.startswith(f"nested/{name}") for f in files), (name, files)
+    assert mode(volume) == 0o755

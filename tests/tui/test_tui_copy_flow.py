@@ -1,7 +1,7 @@
 """The copy as the TUI runs it over the engine's copy service, between local Maildirs: the
 messages the copy control posts and the snapshots it publishes, the check after the copy as
 a phase of its own (and cancelling it), the report of a cancelled copy, a folder map
-conflict.
+conflict, and quitting during a copy (exit status 1, one line on stderr from the launcher).
 
 Points inside a copy are reached by holding the engine's thread in an observer of its
 events, never by sleeping.
@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -24,9 +25,11 @@ from mailmig_tui.engine.folder_map import CONFLICT_HINT
 from mailmig_tui.engine.progress import ProgressSnapshot
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.maildir import MaildirStore
+from mailmig_tui.tui import launch
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.browse import account_pane as account_pane_module
+from mailmig_tui.tui.common.confirm import ConfirmDialog
 from mailmig_tui.tui.common.error import ErrorDialog
 from mailmig_tui.tui.copy import control as control_module
 from mailmig_tui.tui.copy import panel as panel_module
@@ -39,6 +42,7 @@ from mailmig_tui.tui.demo_data import make_maildir
 from tests.tui.tuikit import (
     Gate,
     demo_sessions,
+    drive_headless,
     main_screen,
     mark_folder,
     pane,
@@ -247,3 +251,50 @@ async def test_a_folder_map_conflict_is_shown_with_the_tui_hint(
         await pilot.press("enter")
         await wait_for(pilot, lambda: not main_screen(app).copy_control.busy, "idle again")
         assert not app.copy_running
+
+
+async def quit_during_a_held_copy(pilot: Pilot[Any], app: MailmigApp) -> None:
+    """Copy Projekte.Kunden, hold it at its 10th message, press q and answer yes."""
+    gate = Gate(at=10)
+    await wait_connected(pilot, app)
+    main_screen(app).copy_control.observer = gate
+    try:
+        await copy_marked(pilot, app, "Projekte.Kunden")
+        await wait_for(pilot, gate.reached.is_set, "the copy to reach its 10th message")
+        await wait_for(pilot, lambda: app.copy_running, "the app to know a copy runs")
+        await pilot.press("q")
+        await wait_screen(pilot, app, ConfirmDialog, "the quit question")
+        await pilot.press("y")
+    finally:
+        gate.release()  # the engine's thread goes on, to find the copy cancelled
+
+
+async def test_quitting_during_a_copy_ends_the_app_with_1(demo_root: Path, tmp_path: Path) -> None:
+    app = local_app(demo_root, tmp_path / "target")
+    async with app.run_test() as pilot:
+        await quit_during_a_held_copy(pilot, app)
+    assert app.quit_during_copy
+    assert (app.return_code, app.return_value) == (1, 1)
+
+
+def test_the_launcher_returns_1_and_says_why_after_quitting_during_a_copy(
+    demo_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def auto_pilot(pilot: Pilot[Any]) -> None:
+        assert isinstance(pilot.app, MailmigApp)
+        await quit_during_a_held_copy(pilot, pilot.app)
+
+    drive_headless(monkeypatch, auto_pilot)
+    make_maildir(tmp_path / "target")
+    source = demo_sessions(demo_root)[0]
+    spec = AccountSpec(kind="maildir", path=str(tmp_path / "target"))
+    target = AccountSession(spec, "target", label="Local target")
+    assert launch._run(source, target, {}, {}, 30.0) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [launch.QUIT_DURING_COPY]
+    assert launch.QUIT_DURING_COPY == (
+        "mailmig: quit during a copy; finished work is kept, run the copy again to resume"
+    )

@@ -7,12 +7,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
@@ -134,6 +135,32 @@ class Gate:
 
     def release(self) -> None:
         self.released.set()
+
+
+def drive_headless(
+    monkeypatch: pytest.MonkeyPatch, auto_pilot: Callable[[Pilot[Any]], Awaitable[None]]
+) -> None:
+    """Make `MailmigApp.run` run headless under `auto_pilot`, so the launcher's own path
+    (`mailmig demo`, `mailmig tui`, `launch._run`) runs without a terminal. The pilot must
+    end the app; anything it raises is raised again when `run` returns."""
+    run = MailmigApp.run
+
+    def headless(app: MailmigApp, **_: Any) -> int | None:
+        failures: list[BaseException] = []
+
+        async def pilot_noting_failures(pilot: Pilot[Any]) -> None:
+            try:
+                await auto_pilot(pilot)
+            except Exception as exc:
+                failures.append(exc)
+                raise
+
+        result = run(app, headless=True, auto_pilot=pilot_noting_failures)
+        if failures:
+            raise failures[0]
+        return result
+
+    monkeypatch.setattr(MailmigApp, "run", headless)
 
 
 async def mark_folder(pilot: Pilot[Any], app: MailmigApp, name: str) -> None:
