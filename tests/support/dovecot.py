@@ -40,9 +40,20 @@ DEFAULT_SPECIAL_USE = {
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free loopback ports. The sockets stay bound until all are chosen:
+    asking one at a time, the kernel may hand out a just-closed port again, and Dovecot
+    then refuses two listeners on one port."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
 
 
 def make_ca(directory: Path) -> tuple[Path, Path, Path]:
@@ -200,9 +211,10 @@ class DovecotServer:
         (self.root / "passwd").write_text(
             "".join(f"{u}:{{PLAIN}}{self.password(u)}\n" for u in users)
         )
-        self.imap_port, self.imaps_port = free_port(), free_port()
+        ports = free_ports(4 if self.pop3 else 2)
+        self.imap_port, self.imaps_port = ports[:2]
         if self.pop3:
-            self.pop3_port, self.pop3s_port = free_port(), free_port()
+            self.pop3_port, self.pop3s_port = ports[2:]
         config = self.root / "dovecot.conf"
         config.write_text(self._config(uid, gid))
         self._spawn()
