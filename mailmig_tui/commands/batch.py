@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mailmig_tui.account_args import batch_job
 from mailmig_tui.commands.common import print_json, table
-from mailmig_tui.engine.batch import UserResult, batch_summary, run_batch
+from mailmig_tui.engine.batch import UserResult, batch_summary
 from mailmig_tui.engine.coexistence import (
     migrated_users,
     postfix_relay_recipients,
@@ -16,7 +16,6 @@ from mailmig_tui.engine.coexistence import (
 )
 from mailmig_tui.engine.events import CopyEvent, FolderDone
 from mailmig_tui.engine.journal import Journal, default_path
-from mailmig_tui.engine.plan import CopyOptions
 from mailmig_tui.engine.report_file import write_report
 from mailmig_tui.engine.wording import human_size
 from mailmig_tui.errors import UsageError
@@ -90,15 +89,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    results = run_batch(
-        job.users,
-        job.resolve,
-        parallel=job.parallel,
-        passwords=job.passwords,
-        options=CopyOptions(),
-        settings=job.settings,
-        on_event=show,
-    )
+    results = job.run(on_event=show)
     summary = batch_summary(results)
     if args.report:
         write_report(args.report, summary)

@@ -167,6 +167,24 @@ class BatchJob:
     report: str | None = None
     """Where to write the batch report (JSON), if anywhere."""
 
+    def run(
+        self,
+        *,
+        cancel: threading.Event | None = None,
+        on_event: UserEventSink = lambda result, event: None,
+    ) -> list[UserResult]:
+        """Copy every user (blocking): what the headless batch and its screen both run."""
+        return run_batch(
+            self.users,
+            self.resolve,
+            parallel=self.parallel,
+            passwords=self.passwords,
+            options=CopyOptions(),
+            settings=self.settings,
+            cancel=cancel,
+            on_event=on_event,
+        )
+
 
 def batch_summary(results: Sequence[UserResult]) -> dict[str, object]:
     """The batch report: one entry per user, and how many ended in each state."""

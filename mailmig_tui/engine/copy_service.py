@@ -29,7 +29,6 @@ from mailmig_tui.engine.events import (
     Finished,
     MessageFailed,
     MessageRef,
-    Planned,
     Verifying,
 )
 from mailmig_tui.engine.folder_copier import CopySettings, EventSink
@@ -136,16 +135,6 @@ class CopyService:
             on_event(event)
 
         try:
-            emit(
-                Planned(
-                    plan.messages_to_copy,
-                    plan.bytes_to_copy,
-                    tuple(
-                        (w.mapping.source, w.mapping.target, len(w.to_copy), w.bytes_to_copy)
-                        for w in plan.folders
-                    ),
-                )
-            )
             report = prepared.session.run(
                 plan, cancel=cancel, on_event=emit, settings=request.settings
             )

@@ -246,16 +246,6 @@ class ServerBusy:
 
 
 @dataclass(frozen=True)
-class Planned:
-    """The plan is made; the copy starts (what the log and the progress display begin with)."""
-
-    messages: int
-    bytes: int
-    folders: tuple[tuple[str, str, int, int], ...]
-    """(source, target, messages to copy, bytes to copy) per folder, in plan order."""
-
-
-@dataclass(frozen=True)
 class Verifying:
     """The check after the copy: `checked` of `total` source messages looked up so far."""
 
@@ -271,8 +261,7 @@ class Finished:
 
 
 CopyEvent = (
-    Planned
-    | FolderStarted
+    FolderStarted
     | MessageCopied
     | MessageSkipped
     | MessageFailed

@@ -86,8 +86,12 @@ def _run(
     keymap: dict[str, str],
     timeout: float,
 ) -> int:
+    from mailmig_tui.secrets import keyring_unusable
     from mailmig_tui.tui.app import MailmigApp
 
+    # keyring picks its backend on first use, which may ask D-Bus: do it here, before the
+    # event loop, not in the compose of the first password dialog (keyring keeps the choice).
+    keyring_unusable()
     app = MailmigApp(source, target, keymap=keymap, accounts=accounts, timeout=timeout)
     try:
         with _log_to_file():
@@ -166,13 +170,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from mailmig_tui.tui.copy.batch_app import BatchApp
 
     job = batch_job(args)
-    app = BatchApp(
-        job.users,
-        job.resolve,
-        parallel=job.parallel,
-        passwords=job.passwords,
-        settings=job.settings,
-    )
+    app = BatchApp(job)
     code = app.run()
     if job.report:
         write_report(job.report, batch_summary(app.results))

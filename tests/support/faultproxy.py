@@ -28,7 +28,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tests.support.listener import LoopbackListener
+from tests.support.listener import LoopbackListener, PipedConnection
 
 Where = Literal["match-end", "line-start", "line-end"]
 """Where a pattern rule strikes: right after the pattern, before the line holding it (the
@@ -209,19 +209,14 @@ class _Framer:
         self.at_start = True
 
 
-class _Connection:
+class _Connection(PipedConnection):
     """One accepted client and its upstream socket, with a pump thread per direction."""
 
     def __init__(self, proxy: FaultProxy, number: int, client: socket.socket) -> None:
+        super().__init__(client, (proxy.upstream_host, proxy.upstream_port))
         self.proxy = proxy
         self.number = number
-        self.client = client
-        self.server = socket.create_connection((proxy.upstream_host, proxy.upstream_port), 10)
-        self.server.settimeout(None)
-        for sock in (client, self.server):  # no Nagle: small IMAP lines must not wait 40 ms
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client_lock = threading.Lock()
-        self.closed = threading.Event()
         self.position = {Direction.UP: 0, Direction.DOWN: 0}
         self.rate = {Direction.UP: 0, Direction.DOWN: 0}
         self.stalled = {Direction.UP: False, Direction.DOWN: False}
@@ -229,12 +224,12 @@ class _Connection:
         self.done: set[Rule] = set()
         """Rules that already struck here: each strikes a connection at most once."""
         self.framer = _Framer(self)
-        self.threads = [
-            threading.Thread(target=self._pump, args=(d,), name=f"faultproxy-{number}-{d.name}")
-            for d in Direction
-        ]
-        for thread in self.threads:
-            thread.start()
+        self.start(
+            *(
+                threading.Thread(target=self._pump, args=(d,), name=f"faultproxy-{number}-{d.name}")
+                for d in Direction
+            )
+        )
 
     # -- what the rules do ------------------------------------------------------------------
 
@@ -332,21 +327,6 @@ class _Connection:
                 self._forward(direction, data)
         finally:
             self.close()
-
-    def close(self) -> None:
-        if self.closed.is_set():
-            return
-        self.closed.set()
-        for sock in (self.client, self.server):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(OSError):
-                sock.close()
-
-    def join(self) -> None:
-        for thread in self.threads:
-            if thread is not threading.current_thread():
-                thread.join(timeout=10)
 
 
 class FaultProxy(LoopbackListener):

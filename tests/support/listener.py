@@ -20,6 +20,40 @@ class ProxiedConnection(Protocol):
     def join(self) -> None: ...
 
 
+class PipedConnection:
+    """An accepted client and its own connection upstream, each direction pumped by a thread
+    of the subclass's; `close()` cuts both sockets, once."""
+
+    def __init__(self, client: socket.socket, upstream: tuple[str, int]) -> None:
+        self.client = client
+        self.server = socket.create_connection(upstream, timeout=10)
+        self.server.settimeout(None)
+        for sock in (client, self.server):  # no Nagle: small IMAP lines must not wait 40 ms
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.closed = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self, *threads: threading.Thread) -> None:
+        self.threads = list(threads)
+        for thread in self.threads:
+            thread.start()
+
+    def close(self) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        for sock in (self.client, self.server):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def join(self) -> None:
+        for thread in self.threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=10)
+
+
 class LoopbackListener(abc.ABC):
     """Listens on 127.0.0.1 at a free `port` from construction until `close()`."""
 

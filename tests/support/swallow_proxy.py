@@ -19,13 +19,12 @@ on an event. `close()` ends every thread.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import socket
 import threading
 from typing import BinaryIO
 
-from tests.support.listener import LoopbackListener
+from tests.support.listener import LoopbackListener, PipedConnection
 
 LITERAL_PLUS_ONLY = (
     "IMAP4rev1 SASL-IR ID ENABLE IDLE SORT UNSELECT CHILDREN NAMESPACE UIDPLUS LITERAL+"
@@ -52,25 +51,19 @@ def _read(stream: BinaryIO, size: int) -> bytes:
     return data if data is not None and len(data) == size else b""
 
 
-class _Connection:
+class _Connection(PipedConnection):
     """One client and its upstream socket; a thread per direction."""
 
     def __init__(self, proxy: SwallowProxy, client: socket.socket) -> None:
+        super().__init__(client, ("127.0.0.1", proxy.upstream_port))
         self.proxy = proxy
-        self.client = client
-        self.server = socket.create_connection(("127.0.0.1", proxy.upstream_port), timeout=10)
-        self.server.settimeout(None)
-        for sock in (client, self.server):  # no Nagle: pipelined small lines must not wait
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.pending: set[bytes] = set()
         """Tags whose NOOP answer goes to the client as an APPEND's OK."""
         self.lock = threading.Lock()
-        self.threads = [
+        self.start(
             threading.Thread(target=self._up, name="swallow-up"),
             threading.Thread(target=self._down, name="swallow-down"),
-        ]
-        for thread in self.threads:
-            thread.start()
+        )
 
     def _up(self) -> None:
         """Client to server, one whole command at a time (lines plus their literals)."""
@@ -147,17 +140,6 @@ class _Connection:
         finally:
             stream.close()
             self.close()
-
-    def close(self) -> None:
-        for sock in (self.client, self.server):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(OSError):
-                sock.close()
-
-    def join(self) -> None:
-        for thread in self.threads:
-            thread.join(timeout=10)
 
 
 class SwallowProxy(LoopbackListener):

@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import DataTable
 
 from mailmig_tui.accounts import parse_account_url
-from mailmig_tui.engine.batch import BatchUser
+from mailmig_tui.engine.batch import BatchJob, BatchUser
 from mailmig_tui.tui.copy.batch_app import BatchApp
 from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
@@ -43,7 +43,7 @@ async def test_batch_screen_shows_each_users_state(
             "BAD",
         )
     )
-    app = BatchApp(users, parse_account_url, parallel=2)
+    app = BatchApp(BatchJob(users, parse_account_url, parallel=2))
     async with app.run_test(size=(120, 30)) as pilot:
         for _ in range(600):  # the batch's end is the event; bounded, no fixed sleep
             if not app.running:

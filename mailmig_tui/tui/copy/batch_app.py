@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -20,10 +19,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
-from mailmig_tui.engine.batch import BatchUser, Resolver, UserResult, run_batch
+from mailmig_tui.engine.batch import BatchJob, UserResult
 from mailmig_tui.engine.events import CopyEvent, MessageCopied, MessageFailed, Verifying
-from mailmig_tui.engine.folder_copier import CopySettings
-from mailmig_tui.engine.plan import CopyOptions
 from mailmig_tui.engine.wording import human_size
 
 COLUMNS = ("Row", "Source", "Target", "State", "Copied", "Size", "Rate", "Errors")
@@ -81,19 +78,9 @@ class BatchApp(App[int]):
             self.cells = cells
             self.finished = finished
 
-    def __init__(
-        self,
-        users: Sequence[BatchUser],
-        resolve: Resolver,
-        *,
-        parallel: int = 2,
-        passwords: dict[str, str] | None = None,
-        settings: CopySettings | None = None,
-    ) -> None:
+    def __init__(self, job: BatchJob) -> None:
         super().__init__()
-        self.users, self.resolve = list(users), resolve
-        self.parallel, self.passwords = parallel, passwords or {}
-        self.settings = settings or CopySettings(connections=2)
+        self.job = job
         self.cancel_event = threading.Event()
         self.running = False
         self.results: list[UserResult] = []
@@ -106,7 +93,7 @@ class BatchApp(App[int]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns(*COLUMNS)
-        for user in self.users:
+        for user in self.job.users:
             table.add_row(*UserRow(UserResult(user)).cells(), key=str(user.row))
         self.running = True
         self.run_batch()
@@ -136,16 +123,7 @@ class BatchApp(App[int]):
                 dirty.clear()
                 last_post = now
 
-        self.results = run_batch(
-            self.users,
-            self.resolve,
-            parallel=self.parallel,
-            passwords=self.passwords,
-            options=CopyOptions(),
-            settings=self.settings,
-            cancel=self.cancel_event,
-            on_event=on_event,
-        )
+        self.results = self.job.run(cancel=self.cancel_event, on_event=on_event)
         self.post_message(self.RowsChanged({n: r.cells() for n, r in rows.items()}, finished=True))
 
     def on_batch_app_rows_changed(self, message: BatchApp.RowsChanged) -> None:
@@ -153,10 +131,10 @@ class BatchApp(App[int]):
         for number, cells in message.cells.items():
             for column, value in enumerate(cells):
                 table.update_cell(str(number), table.ordered_columns[column].key, value)
-        states = [table.get_cell(str(u.row), table.ordered_columns[3].key) for u in self.users]
+        states = [table.get_cell(str(u.row), table.ordered_columns[3].key) for u in self.job.users]
         done = sum(s == "done" for s in states)
         trouble = sum(s in ("failed", "error") for s in states)
-        text = f"{done} of {len(self.users)} users done, {trouble} with problems"
+        text = f"{done} of {len(self.job.users)} users done, {trouble} with problems"
         if message.finished:
             self.running = False
             text += " · finished: q quits"
