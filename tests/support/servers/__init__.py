@@ -1,0 +1,1 @@
+"""Throw-away Cyrus, Courier and GNU Mailutils IMAP servers for tests (see base.py)."""
