@@ -16,10 +16,12 @@ from mailmig_tui import accounts, oauth2
 from mailmig_tui.config import Config, load_config
 from mailmig_tui.engine.batch import BatchJob, read_batch, read_passwords_file
 from mailmig_tui.engine.folder_copier import CopySettings
+from mailmig_tui.engine.plan import CopyOptions, filter_options
 from mailmig_tui.engine.report_file import check_report_path
 from mailmig_tui.errors import UsageError
 from mailmig_tui.kinds import kind_of
 from mailmig_tui.model import AccountSpec, Security
+from mailmig_tui.password_command import with_password_command
 
 ACCOUNT_ARGUMENTS = {"account": "source", "source": "source", "target": "target"}
 """Positional argument (dest) -> the role of the account it names."""
@@ -110,6 +112,11 @@ def _with_options(
     spec = _with_oauth2(spec, args, config, role)
     login_as = getattr(args, f"{role}_login_as", None) if role else None
     kind = kind_of(spec)
+    password_command = getattr(args, f"{role}_password_command", None) if role else None
+    if password_command is not None:  # wins over the saved account's password_command
+        if kind.local:
+            raise UsageError(f"--{role}-password-command: {kind.role_label} has no password")
+        spec = with_password_command(spec, password_command)
     if login_as:
         if not kind.login_as:
             raise UsageError(f"--{role}-login-as needs an IMAP account")
@@ -135,21 +142,27 @@ def _with_oauth2(
 
     --oauth2-token-command serves every account signing in with OAuth2 (by --ROLE-oauth2 or
     its saved `oauth2` field) that has no --ROLE-oauth2-token-command; with one account
-    (folders, ls) it alone turns OAuth2 on. Client id and tenant apply to every OAuth2 account.
+    (folders, ls) it alone turns OAuth2 on. Client id, tenant, client secret command and key
+    file apply to every OAuth2 account. [settings] token_store is the default of each.
     """
     option = {name: getattr(args, name, None) for name in _OAUTH2_SHARED}
     provider = getattr(args, f"{role}_oauth2", None) if role else None
     own_command = getattr(args, f"{role}_oauth2_token_command", None) if role else None
-    one_account = role == "source" and not hasattr(args, "target")
+    # folders and ls: no target, and no --target-oauth2 (which batch has, without TARGET).
+    one_account = role == "source" and not hasattr(args, "target_oauth2")
     shared_command = option["oauth2_token_command"]
     if shared_command and not (one_account or provider or spec.oauth2 is not None):
         shared_command = None
+    saved_store = spec.oauth2.token_store if spec.oauth2 is not None else ""
     spec = oauth2.with_options(
         spec,
         provider=provider,
         client_id=option["oauth2_client_id"],
         tenant=option["oauth2_tenant"],
         token_command=own_command or shared_command,
+        client_secret_command=option["oauth2_client_secret_command"],
+        key_file=option["oauth2_key_file"],
+        token_store=saved_store or config.token_store,
         tables=config.oauth2,
     )
     if one_account and spec.oauth2 is None and any(option.values()):
@@ -161,29 +174,51 @@ def _with_oauth2(
     return spec
 
 
-_OAUTH2_SHARED = ("oauth2_client_id", "oauth2_tenant", "oauth2_token_command")
+_OAUTH2_SHARED = (
+    "oauth2_client_id",
+    "oauth2_tenant",
+    "oauth2_token_command",
+    "oauth2_client_secret_command",
+    "oauth2_key_file",
+)
 
 
 def batch_job(args: argparse.Namespace) -> BatchJob:
     """`mailmig batch USERS.csv …` as a job: users read, passwords file read, report path
     checked, all before any connection."""
-    if args.parallel < 1 or args.connections < 1:
+    if args.parallel < 1 or (args.connections is not None and args.connections < 1):
         raise UsageError("--parallel and --connections must be 1 or more")
     if args.report:
         check_report_path(args.report)
+    wanted = filter_options(args)
     users = read_batch(
         Path(args.csv),
         passwords_in_csv=args.passwords_in_csv,
         source_host=args.source_host,
         target_host=args.target_host,
+        source_password_command=args.source_password_command or "",
+        target_password_command=args.target_password_command or "",
     )
     passwords = read_passwords_file(Path(args.passwords_file)) if args.passwords_file else {}
     config = load_config()
+    sources, targets = {u.source for u in users}, {u.target for u in users}
+
+    def resolve(text: str) -> AccountSpec:
+        # The engine resolves each row's accounts by text alone: the column it came from
+        # says which --source-oauth2 / --target-oauth2 options apply.
+        role = "source" if text in sources else None
+        role = "target" if text in targets and text not in sources else role
+        return resolve_account(text, args, config, role)
+
     return BatchJob(
         users,
-        lambda text: resolve_account(text, args, config),
+        resolve,
         passwords,
         parallel=args.parallel,
-        settings=CopySettings(connections=args.connections),
+        # None: per user, the saved accounts' or [settings] `connections`, else the presets.
+        settings=CopySettings(connections=args.connections or config.connections),
         report=args.report,
+        options=CopyOptions(
+            since=wanted.since, before=wanted.before, skip_larger_than=wanted.skip_larger_than
+        ),
     )

@@ -65,6 +65,13 @@ class OAuth2Spec:
     """Microsoft Entra tenant (GUID or domain) for a single-tenant app registration."""
     token_command: str = ""
     """A command printing an access token on stdout (run without a shell), normalised."""
+    client_secret_command: str = ""
+    """A command printing the app's client secret (microsoft-app, google), normalised."""
+    key_file: str = ""
+    """microsoft-app: a PEM with the app's certificate and private key (instead of a client
+    secret); google-service-account: the service account's JSON key."""
+    token_store: str = ""
+    """Where refresh tokens are kept: "keyring" (the default) or "file" (owner-only)."""
     provider_table: tuple[tuple[str, str], ...] | None = field(default=None, compare=False)
     """The [oauth2.PROVIDER] table of config.toml as (key, value) pairs, None when there is
     none: laid in by whoever resolves the account (`oauth2.with_options(tables=...)`), since
@@ -97,6 +104,11 @@ class AccountSpec:
     login_as: str = ""
     """Open this user's mailbox while logging in as `user`, an admin (SASL PLAIN
     authorization identity): migrating without the users' passwords."""
+    password_command: str = ""
+    """A command printing the password on its first line (mbsync's PassCmd): run without a
+    shell (normalised) unless `password_command_shell`; see `password_command.py`."""
+    password_command_shell: bool = False
+    """Run `password_command` with /bin/sh -c (a saved account's `password_command_shell`)."""
 
     @property
     def is_local(self) -> bool:
@@ -134,6 +146,9 @@ class FolderInfo:
     size: int = 0
     uidvalidity: int = 0
     uidnext: int = 0
+    error: str = ""
+    """Why its figures could not be read (STATUS failed), "" when they could: the folder
+    is listed as unreadable and every other folder goes on."""
 
     def parts(self, prefix: str = "") -> list[str]:
         """The name split at the delimiter, with a namespace prefix removed."""

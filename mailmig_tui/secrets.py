@@ -1,9 +1,15 @@
-"""Passwords: from the environment, the keyring, or a prompt; never from argv or a file.
-Also the keyring entries of OAuth2 refresh tokens, and the log filter masking every secret.
+"""Passwords: never from argv or the config file. Also the keyring entries of OAuth2 refresh
+tokens, and the log filter masking every secret.
 
-Order (the issue's contract): MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD, then keyring
-service "mailmig", then a prompt when stdin is a terminal, else a one-line error. On headless
-SSH hosts keyring has no backend and raises; that is normal and simply falls through.
+The order of lookup, first to last (the README's table says the same):
+1. the account's password command (--ROLE-password-command, else the saved account's
+   `password_command`; a batch row's column), which wins because it was named on purpose;
+2. MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD (a batch: the row's variable, the
+   passwords file);
+3. the netrc file, when it is owner-only (`netrc_file`);
+4. the keyring, service "mailmig" (on headless SSH hosts keyring has no backend and raises;
+   that is normal and simply falls through);
+5. a prompt when stdin is a terminal (the TUI: its password dialog), else a one-line error.
 """
 
 from __future__ import annotations
@@ -12,10 +18,13 @@ import getpass
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 
 from mailmig_tui.errors import PasswordUnavailable
 from mailmig_tui.model import AccountSpec
+from mailmig_tui.netrc_file import netrc_password
+from mailmig_tui.password_command import run_password_command
 
 SERVICE = "mailmig"
 ENV_BY_ROLE = {"source": "MAILMIG_SOURCE_PASSWORD", "target": "MAILMIG_TARGET_PASSWORD"}
@@ -100,6 +109,44 @@ def keyring_delete(key: str) -> None:
         log.debug("keyring delete: %s", type(exc).__name__)
 
 
+_told: set[str] = set()
+_told_lock = threading.Lock()
+
+
+def tell_once(text: str) -> None:
+    """A notice on stderr (`mailmig: note: …`), once per process: a batch asks for many
+    passwords, and an ignored netrc file needs saying only once."""
+    with _told_lock:
+        if text in _told:
+            return
+        _told.add(text)
+    log.info("%s", text)
+    print(f"mailmig: note: {text}", file=sys.stderr, flush=True)
+
+
+def find_password(
+    spec: AccountSpec, role: str, *, given: Callable[[], str | None] | None = None
+) -> str | None:
+    """The password from every source but a prompt, in the documented order, or None.
+
+    `given` replaces the environment variable of `role` (a batch row's variable and the
+    passwords file). A failing password command raises PasswordUnavailable: the operator
+    named it, so falling through to another source would hide the failure.
+    """
+    if spec.password_command:
+        printed = run_password_command(spec)
+        redact(printed)
+        return printed
+    value = given() if given is not None else os.environ.get(ENV_BY_ROLE[role])
+    if value:
+        return value
+    value = netrc_password(spec, tell_once)
+    if value:
+        redact(value)
+        return value
+    return from_keyring(spec)
+
+
 def get_password(
     spec: AccountSpec,
     role: str,
@@ -108,10 +155,7 @@ def get_password(
 ) -> str:
     """Find the password for `spec` acting as `role` ("source" or "target")."""
     env_name = ENV_BY_ROLE[role]
-    value = os.environ.get(env_name)
-    if value:
-        return value
-    value = from_keyring(spec)
+    value = find_password(spec, role)
     if value:
         return value
     if prompt is None and sys.stdin is not None and sys.stdin.isatty():
@@ -122,7 +166,8 @@ def get_password(
             return value
     raise PasswordUnavailable(
         f"no password for the {role} account {spec.display}",
-        f"set {env_name}, store it with the keyring (service {SERVICE!r}), or run on a terminal",
+        f"give --{role}-password-command, set {env_name}, add it to ~/.netrc, store it with "
+        f"the keyring (service {SERVICE!r}), or run on a terminal",
     )
 
 

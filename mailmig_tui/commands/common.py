@@ -55,8 +55,22 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
             help=f"open USER's mailbox on the {role}, logging in as the account's user (an "
             "admin; SASL PLAIN authorization identity)",
         )
+    add_password_command_options(group, roles)
     if roles:
         add_oauth2_options(parser, roles)
+
+
+def add_password_command_options(group: argparse._ActionsContainer, roles: set[str]) -> None:
+    """--source-password-command / --target-password-command: the first password source
+    (see secrets.py); `batch` takes both, as the default of rows that name none."""
+    for role in [role for role in ("source", "target") if role in roles]:
+        which = f"the {role}'s" if "target" in roles else "ACCOUNT's"
+        group.add_argument(
+            f"--{role}-password-command",
+            metavar="COMMAND",
+            help=f"take {which} password from the first line COMMAND prints, e.g. "
+            "\"pass show mail/alice\" (run without a shell; for pipes write sh -c '…')",
+        )
 
 
 def add_oauth2_options(parser: argparse.ArgumentParser, roles: set[str]) -> None:
@@ -68,8 +82,8 @@ def add_oauth2_options(parser: argparse.ArgumentParser, roles: set[str]) -> None
         group.add_argument(
             f"--{role}-oauth2",
             metavar="PROVIDER",
-            help=f"sign in to {which} with OAuth2: microsoft, google, or an [oauth2.NAME] "
-            "table of config.toml",
+            help=f"sign in to {which} with OAuth2: microsoft, microsoft-app, google, "
+            "google-service-account, or an [oauth2.NAME] table of config.toml",
         )
     group.add_argument(
         "--oauth2-client-id",
@@ -85,6 +99,18 @@ def add_oauth2_options(parser: argparse.ArgumentParser, roles: set[str]) -> None
         help="take access tokens from what COMMAND prints (run without a shell, on every "
         "connect) for every account signing in with OAuth2"
         + ("" if "target" in roles else "; it alone turns OAuth2 on"),
+    )
+    group.add_argument(
+        "--oauth2-client-secret-command",
+        metavar="COMMAND",
+        help="microsoft-app, google: the app's client secret is the first line COMMAND prints "
+        "(run without a shell; else MAILMIG_OAUTH2_CLIENT_SECRET or the keyring)",
+    )
+    group.add_argument(
+        "--oauth2-key-file",
+        metavar="FILE",
+        help="microsoft-app: a PEM with the app's certificate and key (instead of a secret); "
+        "google-service-account: the service account's JSON key",
     )
     for role in [role for role in ("source", "target") if role in roles]:
         group.add_argument(

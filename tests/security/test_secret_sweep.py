@@ -4,7 +4,9 @@ Every user of the canary Dovecot has a password starting with a random canary. O
 module-scoped run drives, as real subprocesses (`python -m mailmig_tui … --debug`):
 folders and ls over imaps, STARTTLS, loopback plaintext, a saved account, pop3s and POP3
 with STLS (SASL PLAIN); copy with --dry-run, with --report, from POP3; verify; batch with
-a CSV naming environment variables and a Microsoft-style batch with --passwords-file;
+a CSV naming environment variables, one with password command columns and a
+Microsoft-style batch with --passwords-file; passwords from a command (and a command that
+prints the password, then fails) and from a netrc file (owner-only, and one others may read);
 coexistence to stdout and to files; refused TLS (untrusted, wrong host name) and refused
 logins (IMAP, POP3, a copy's target) with and without --debug. Then a TUI session with
 Pilot: the passwords entered in the password dialogs (one typed key by key), both trees
@@ -289,7 +291,7 @@ def sweep(
         directory.mkdir()
     # Searched besides `home`: where the operator sent files, and the HOME of the commands.
     result = Sweep(home, [reports, relay, shots, work / "user-home"], secret_forms(canary))
-    users = {role: server.new_user() for role in ("src", "dst", "pop", "batch", "ms")}
+    users = {role: server.new_user() for role in ("src", "dst", "pop", "batch", "batchcmd", "ms")}
     src, dst = users["src"], users["dst"]
     seed_small(server, src, SOURCE_FOLDERS)
     pw = {role: server.password(user) for role, user in users.items()}
@@ -319,6 +321,22 @@ def sweep(
     (inputs / "microsoft.csv").write_text(
         f"EmailAddress,UserName,Password\n{users['ms']},{src},{pw['src']}\n"
     )
+    # Where a password command and netrc find the passwords: files of the operator's,
+    # outside what the sweep searches (as are the passwords file and the CSVs).
+    pw_files = {}
+    for role in ("src", "batchcmd"):
+        pw_files[role] = inputs / f"{role}.pw"
+        pw_files[role].write_text(pw[role] + "\n")
+        pw_files[role].chmod(0o600)
+    (inputs / "commands.csv").write_text(
+        "source,target,source_password_command,target_password_command\n"
+        f"{src_tls},imaps://{users['batchcmd']}@localhost:{server.imaps_port},"
+        f"cat {pw_files['src']},cat {pw_files['batchcmd']}\n"
+    )
+    netrc_text = f'machine localhost login {src} password "{pw["src"]}"\n'
+    for name, mode in (("netrc", 0o600), ("netrc-open", 0o644)):
+        (inputs / name).write_text(netrc_text)
+        (inputs / name).chmod(mode)
     passwords_file = inputs / "passwords.tsv"
     passwords_file.write_text(f"imaps://{users['ms']}@localhost:{server.imaps_port}\t{pw['ms']}\n")
     passwords_file.chmod(0o600)
@@ -351,6 +369,45 @@ def sweep(
             run.start("ls-pop3-stls-json", ["ls", pop3_stls, "INBOX", *ca, "--json", "--debug"], 0),
             run.start(
                 "copy-dry-run", ["copy", src_tls, dst_tls, *ca, "--dry-run", "--json", "--debug"], 0
+            ),
+            run.start(
+                "folders-password-command",
+                [
+                    "folders",
+                    src_tls,
+                    *ca,
+                    "--source-password-command",
+                    f"cat {pw_files['src']}",
+                    "--debug",
+                ],
+                0,
+                MAILMIG_SOURCE_PASSWORD=wrong,  # the command wins, or the login is refused
+            ),
+            run.start(
+                "password-command-fails-debug",
+                [
+                    "folders",
+                    src_tls,
+                    *ca,
+                    "--source-password-command",
+                    f"sh -c 'cat {pw_files['src']}; cat {pw_files['src']} >&2; exit 3'",
+                    "--debug",
+                ],
+                2,
+            ),
+            run.start(
+                "folders-netrc",
+                ["ls", src_tls, "INBOX", *ca, "--limit", "3", "--debug"],
+                0,
+                MAILMIG_SOURCE_PASSWORD="",
+                NETRC=str(inputs / "netrc"),
+            ),
+            run.start(
+                "netrc-readable-by-others",
+                ["folders", src_tls, *ca, "--debug"],
+                2,
+                MAILMIG_SOURCE_PASSWORD="",
+                NETRC=str(inputs / "netrc-open"),
             ),
             run.start("tls-untrusted-debug", ["folders", src_tls, "--debug"], 2),
             run.start("tls-untrusted", ["folders", src_tls], 2),
@@ -405,6 +462,20 @@ def sweep(
             0,
             SWEEP_OLD_PW=pw["src"],
             SWEEP_NEW_PW=pw["batch"],
+        ),
+        run.start(
+            "batch-password-commands",
+            [
+                "batch",
+                str(inputs / "commands.csv"),
+                *ca,
+                "--report",
+                str(reports / "batch-commands.json"),
+                "--debug",
+            ],
+            0,
+            MAILMIG_SOURCE_PASSWORD=wrong,
+            MAILMIG_TARGET_PASSWORD=wrong,
         ),
         run.start(
             "batch-microsoft-passwords-file",
@@ -511,9 +582,16 @@ def test_every_command_ran_and_really_logged_at_debug(sweep: Sweep) -> None:
     copied = json.loads((reports / "copy.json").read_text())
     assert copied["copied"] == TOTAL and copied["failed"] == 0
     assert json.loads((reports / "pop3.json").read_text())["copied"] == SOURCE_FOLDERS["INBOX"]
-    for name in ("batch.json", "microsoft.json"):
+    for name in ("batch.json", "microsoft.json", "batch-commands.json"):
         batch = json.loads((reports / name).read_text())
         assert batch["done"] == 1, batch
+    assert b"LOGIN" in runs["folders-password-command"].stderr
+    assert b"SELECT" in runs["folders-netrc"].stderr or b"EXAMINE" in runs["folders-netrc"].stderr
+    failed = runs["password-command-fails-debug"].stderr
+    assert b"the password command (sh) for" in failed and b"failed (exit status 3)" in failed
+    ignored = runs["netrc-readable-by-others"].stderr
+    assert b"mailmig: note: ignoring " in ignored and b"(mode 644); chmod 600" in ignored
+    assert b"no password for the source account" in ignored
     assert json.loads(runs["verify-json"].stdout)["missing"] == 0
     assert b"@example.test" in runs["coexistence-stdout"].stdout
     for line in (runs["login-refused"].stderr + runs["tls-untrusted"].stderr).splitlines():
