@@ -100,6 +100,11 @@ class AuthError(MailmigError):
     default_hint = "check the user name and password"
 
 
+class OAuth2Refused(AuthError):
+    """The server refused an OAuth2 access token at AUTHENTICATE (`oauth2.connect` drops a
+    cached one and tries once more with a new one)."""
+
+
 class ProtocolError(MailmigError):
     """The server answered something we cannot work with."""
 

@@ -2,18 +2,24 @@
 
 An account signs in with OAuth2 when its `AccountSpec.oauth2` is set: from --source-oauth2 /
 --target-oauth2 PROVIDER, a token command option, or a saved account's `oauth2` field. Its
-access tokens come from one of two places:
+access tokens come from a token command (run on every connect, `oauth2_command.py`) or from
+the provider's flow (`FLOWS`; the token providers are in `oauth2_tokens.py`):
 
-- a token command (`--oauth2-token-command`, `oauth2_token_command = "..."`): run without a
-  shell on every (re)connect; its stdout, stripped, is the access token;
-- the device authorisation grant (RFC 8628) with the admin's own app registration (client id):
-  the operator opens a URL on any device and types a code. The refresh token is kept in the
-  keyring (service "mailmig", key "oauth2:USER@HOST"), or for this run only where there is no
-  keyring; access tokens are renewed with it when within a minute of running out.
+- `microsoft`: the device authorisation grant (RFC 8628): the operator opens a URL on any
+  device and types a code;
+- `microsoft-app`: app-only access (client credentials) with a client secret or a
+  certificate: no user signs in, the XOAUTH2 user is the mailbox's address;
+- `google`: the browser sign-in with PKCE and a loopback redirect (`oauth2_pkce.py`). Google's
+  device flow refuses the Gmail scope, so a device flow against Google is refused up front;
+- `google-service-account`: a Workspace service account with domain-wide delegation.
+
+Refresh tokens go to the keyring (service "mailmig", key "oauth2:USER@HOST"), or with
+token_store = "file" to an owner-only file (`oauth2_store.py`).
 
 `token_provider(spec)` returns the account's provider, one per account and process, so the
 engine's reconnects (Accounts.open_source/open_target -> open_store) share the cached token.
-Calling it returns a valid access token, signing in first when needed.
+`connect(spec, open_with)` signs in and retries once with a new token when the server refuses
+a cached one.
 
 This module never reads config.toml: whoever resolves an account (config.load_config, the
 commands, the TUI) hands the [oauth2.PROVIDER] table in with `with_options(tables=...)`, and
@@ -24,56 +30,90 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
 import threading
-import time
+import urllib.parse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import TypeVar
 
-from mailmig_tui import oauth2_flow, secrets
-from mailmig_tui.errors import UsageError
+from mailmig_tui.errors import AuthError, OAuth2Refused, UsageError
 from mailmig_tui.kinds import kind_of
 from mailmig_tui.model import AccountSpec, OAuth2Spec
 from mailmig_tui.oauth2_command import CommandTokens
-from mailmig_tui.oauth2_flow import Clock, DeviceCodeCallback, Endpoints, Sleep, Tokens
+from mailmig_tui.oauth2_flow import DeviceCodeCallback, Endpoints
+from mailmig_tui.oauth2_providers import BUILT_IN, FLOWS, Provider
+from mailmig_tui.oauth2_secret import CLIENT_SECRET_ENV
+from mailmig_tui.oauth2_store import STORES
+from mailmig_tui.oauth2_tokens import (
+    REFRESH_MARGIN,
+    AppTokens,
+    BrowserTokens,
+    DeviceTokens,
+    Notice,
+    UserTokens,
+    forget_notices,
+    print_device_code,
+    print_notice,
+    tell_once,
+)
+
+__all__ = [
+    "BUILT_IN",
+    "CLIENT_SECRET_ENV",
+    "FLOWS",
+    "REFRESH_MARGIN",
+    "STORES",
+    "AppTokens",
+    "BrowserTokens",
+    "DeviceTokens",
+    "Provider",
+    "UserTokens",
+    "print_device_code",
+    "print_notice",
+    "tell_once",
+]
 
 TokenProvider = Callable[[], str]
-"""Returns a valid access token; may sign in (device code) or run the token command."""
-Notice = Callable[[str], None]
+"""Returns a valid access token; may sign in (device code, browser) or run the token command."""
+T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class Provider:
-    """A provider's endpoints; `{tenant}` in a URL is replaced by the account's tenant."""
-
-    device_endpoint: str
-    token_endpoint: str
-    scope: str
-    tenant: str = ""
-    """The default tenant (Microsoft: "organizations", i.e. any work or school account)."""
-
-
-BUILT_IN = {
-    "microsoft": Provider(
-        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
-        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-        "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
-        tenant="organizations",
-    ),
-    "google": Provider(
-        "https://oauth2.googleapis.com/device/code",
-        "https://oauth2.googleapis.com/token",
-        "https://mail.google.com/",
-    ),
-}
-TABLE_KEYS = ("client_id", "tenant", "device_authorization_endpoint", "token_endpoint", "scope")
+TABLE_KEYS = (
+    "client_id",
+    "tenant",
+    "flow",
+    "device_authorization_endpoint",
+    "authorization_endpoint",
+    "token_endpoint",
+    "scope",
+    "client_secret_command",
+    "key_file",
+    "token_store",
+)
 """Keys of an [oauth2.NAME] table in config.toml."""
-CLIENT_SECRET_ENV = "MAILMIG_OAUTH2_CLIENT_SECRET"
-"""Sent as client_secret where a server insists on one (never read from files or argv)."""
-REFRESH_MARGIN = 60.0
-"""Renew an access token this many seconds before it runs out: a connection made with it
-must not fail at login because the token expired on the way."""
-PROVIDER_HINT = "microsoft, google, or the name of an [oauth2.NAME] table in config.toml"
+ACCOUNT_KEYS = (
+    "oauth2",
+    "oauth2_client_id",
+    "oauth2_tenant",
+    "oauth2_token_command",
+    "oauth2_client_secret_command",
+    "oauth2_key_file",
+    "token_store",
+)
+"""The OAuth2 keys of an [accounts.NAME] table."""
+SETTINGS_KEYS = ("token_store",)
+"""The OAuth2 keys of [settings]."""
+PROVIDER_HINT = (
+    "microsoft, microsoft-app, google, google-service-account, or the name of an "
+    "[oauth2.NAME] table in config.toml"
+)
+GOOGLE_DEVICE_REFUSED = (
+    "Google's device flow refuses the Gmail scope (https://mail.google.com/), so it cannot "
+    "sign in to Gmail"
+)
+GOOGLE_DEVICE_HINT = (
+    "use --source-oauth2 google (a browser sign-in that works over SSH) or "
+    "google-service-account; remove device_authorization_endpoint from the table"
+)
 
 
 # -- resolving an account's settings ---------------------------------------------------------
@@ -86,12 +126,15 @@ def with_options(
     client_id: str | None = None,
     tenant: str | None = None,
     token_command: str | None = None,
+    client_secret_command: str | None = None,
+    key_file: str | None = None,
+    token_store: str | None = None,
     tables: Mapping[str, Mapping[str, str]] | None = None,
     complete: bool = True,
 ) -> AccountSpec:
     """`spec` with command-line OAuth2 options laid over its saved ones, checked.
 
-    A provider or a token command turns OAuth2 on; a client id or tenant alone does not.
+    A provider or a token command turns OAuth2 on; the other options alone do not.
     `complete=False` (a saved account) does not yet insist on a client id. `tables` are the
     config's [oauth2.NAME] tables: the provider's goes into the spec (`with_tables`), where
     signing in finds it; without them the spec keeps the table it carries.
@@ -101,11 +144,21 @@ def with_options(
         return spec
     current = current or OAuth2Spec()
     name = (provider or current.provider).lower()
+    if token_store and token_store not in STORES:
+        raise UsageError(
+            f"token_store must be keyring or file, not {token_store!r}",
+            'write token_store = "file" for an owner-only file in the state directory',
+        )
     oauth2 = OAuth2Spec(
         provider=name,
         client_id=client_id or current.client_id,
         tenant=tenant or current.tenant,
         token_command=normalise_command(token_command) if token_command else current.token_command,
+        client_secret_command=normalise_command(client_secret_command, "client secret")
+        if client_secret_command
+        else current.client_secret_command,
+        key_file=key_file or current.key_file,
+        token_store=token_store or current.token_store,
         # Only the same provider's table still applies.
         provider_table=current.provider_table if name == current.provider else None,
     )
@@ -136,13 +189,13 @@ def _tables(
     return {} if carried is None else {spec.oauth2.provider: dict(carried)}
 
 
-def normalise_command(command: str) -> str:
+def normalise_command(command: str, what: str = "token") -> str:
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise UsageError(f"cannot split the OAuth2 token command {command!r}: {exc}") from None
+        raise UsageError(f"cannot split the OAuth2 {what} command {command!r}: {exc}") from None
     if not argv:
-        raise UsageError("the OAuth2 token command is empty", "give a command printing a token")
+        raise UsageError(f"the OAuth2 {what} command is empty", f"give a command printing a {what}")
     return shlex.join(argv)
 
 
@@ -174,6 +227,11 @@ def check(
             )
 
 
+def _is_google(url: str) -> bool:
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    return host == "googleapis.com" or host.endswith((".googleapis.com", ".google.com"))
+
+
 def endpoints(
     spec: AccountSpec, tables: Mapping[str, Mapping[str, str]] | None = None
 ) -> Endpoints:
@@ -192,23 +250,50 @@ def endpoints(
     built_in = BUILT_IN.get(name)
     if built_in is None and name not in tables:
         raise UsageError(f"unknown OAuth2 provider {name!r}", f"use {PROVIDER_HINT}")
-    device = table.get("device_authorization_endpoint") or (built_in and built_in.device_endpoint)
-    token = table.get("token_endpoint") or (built_in and built_in.token_endpoint)
-    scope = table.get("scope") or (built_in and built_in.scope)
-    if not (device and token and scope):
+    base = built_in or Provider("device", "", "")
+    device = table.get("device_authorization_endpoint") or base.device_endpoint
+    flow = table.get("flow") or base.flow
+    if name == "google" and device:  # an old [oauth2.google] table made for the device flow
+        flow = "device"
+    if flow not in FLOWS:
+        raise UsageError(f"[oauth2.{name}] has flow = {flow!r}", "use one of: " + ", ".join(FLOWS))
+    token = table.get("token_endpoint") or base.token_endpoint
+    authorize = table.get("authorization_endpoint") or base.authorization_endpoint
+    scope = table.get("scope") or base.scope
+    if flow == "device" and (_is_google(device) or _is_google(token)):
+        raise UsageError(GOOGLE_DEVICE_REFUSED, GOOGLE_DEVICE_HINT)
+    needed: dict[str, str] = {
+        "device": {"device_authorization_endpoint": device, "token_endpoint": token},
+        "authorization_code": {"authorization_endpoint": authorize, "token_endpoint": token},
+        "client_credentials": {"token_endpoint": token},
+        "service_account": {},
+    }[flow] | {"scope": scope}
+    missing = [key for key, value in needed.items() if not value]
+    if missing:
         raise UsageError(
-            f"[oauth2.{name}] in config.toml lacks device_authorization_endpoint, "
-            "token_endpoint or scope",
-            "give all three (the server's .well-known/openid-configuration lists them)",
+            f"[oauth2.{name}] in config.toml lacks " + ", ".join(missing),
+            "give them (the server's .well-known/openid-configuration lists them)",
         )
+    key_file = oauth2.key_file or table.get("key_file", "")
     client_id = oauth2.client_id or table.get("client_id", "")
-    if not client_id:
+    if not client_id and flow != "service_account":
         raise UsageError(
             f"no OAuth2 client id for {name} ({spec.display})",
-            f"register an app that allows the device code flow and give --oauth2-client-id, "
-            f"or client_id under [oauth2.{name}] in config.toml",
+            f"register an app and give --oauth2-client-id, or client_id under [oauth2.{name}] "
+            "in config.toml",
         )
-    tenant = oauth2.tenant or table.get("tenant") or (built_in.tenant if built_in else "")
+    tenant = oauth2.tenant or table.get("tenant") or base.tenant
+    if "{tenant}" in token and not tenant:
+        raise UsageError(
+            f"{name} needs your tenant ({spec.display})",
+            f"give --oauth2-tenant contoso.com (or its id), or tenant under [oauth2.{name}]",
+        )
+    if flow == "service_account" and not key_file:
+        raise UsageError(
+            f"{name} needs the service account's JSON key ({spec.display})",
+            f"give --oauth2-key-file FILE, or key_file under [oauth2.{name}]",
+        )
+    token_store = oauth2.token_store or table.get("token_store") or "keyring"
     return Endpoints(
         provider=name,
         client_id=client_id,
@@ -217,131 +302,39 @@ def endpoints(
         scope=scope,
         client_secret=os.environ.get(CLIENT_SECRET_ENV, ""),
         timeout=spec.timeout,
+        flow=flow,
+        authorization_endpoint=authorize.replace("{tenant}", tenant),
+        key_file=key_file,
+        client_secret_command=oauth2.client_secret_command
+        or table.get("client_secret_command", ""),
+        token_store=token_store if token_store in STORES else "keyring",
     )
 
 
-# -- telling the operator --------------------------------------------------------------------
-
-
-def print_device_code(label: str) -> DeviceCodeCallback:
-    """The CLI's way: both on stderr, so stdout stays clean for --json."""
-
-    def show(verification_uri: str, user_code: str, expires_in: int) -> None:
-        print(
-            f"mailmig: OAuth2 sign-in for {label}: open {verification_uri} on any device and "
-            f"enter the code {user_code} (valid {max(1, expires_in // 60)} minutes); waiting",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return show
-
-
-def print_notice(text: str) -> None:
-    print(f"mailmig: note: {text}", file=sys.stderr, flush=True)
-
-
-_told: set[str] = set()
-
-
-def tell_once(notice: Notice, text: str, key: str) -> None:
-    if key not in _told:
-        _told.add(key)
-        notice(text)
-
-
-# -- tokens from the device flow --------------------------------------------------------------
-
-
-class DeviceTokens:
-    """Tokens from the device authorisation grant, renewed with a refresh token.
-
-    Thread-safe: the engine's parallel connections share one provider, and a lock makes sure
-    only one of them signs in or renews while the others wait for its token.
-    """
-
-    def __init__(
-        self,
-        spec: AccountSpec,
-        endpoints: Endpoints,
-        *,
-        on_device_code: DeviceCodeCallback | None = None,
-        on_notice: Notice = print_notice,
-        cancel: threading.Event | None = None,
-        clock: Clock = time.monotonic,
-        sleep: Sleep | None = None,
-    ) -> None:
-        self.spec = spec
-        self.endpoints = endpoints
-        self.on_device_code = on_device_code or print_device_code(spec.display)
-        self.on_notice = on_notice
-        self.cancel = cancel
-        self.clock = clock
-        self.sleep = sleep
-        self.key = f"oauth2:{spec.user}@{spec.host}"
-        """The keyring entry (service "mailmig") holding the refresh token."""
-        self._lock = threading.Lock()
-        self._tokens: Tokens | None = None
-        self._refresh_token: str | None = None  # None: not looked up in the keyring yet
-
-    def __call__(self) -> str:
-        with self._lock:
-            tokens = self._tokens
-            if tokens is not None and self.clock() < tokens.expires_at - REFRESH_MARGIN:
-                return tokens.access_token
-            tokens = self._renew() or self._sign_in()
-            self._keep(tokens)
-            return tokens.access_token
-
-    def _renew(self) -> Tokens | None:
-        if self._refresh_token is None:
-            stored, _reason = secrets.keyring_lookup(self.key)
-            self._refresh_token = stored or ""
-            secrets.redact(self._refresh_token)
-        if not self._refresh_token:
-            return None
-        try:
-            return oauth2_flow.refresh(self.endpoints, self._refresh_token, clock=self.clock)
-        except oauth2_flow.RefreshRefused as exc:
-            # Revoked, expired or made for another client id: sign in afresh instead.
-            self.on_notice(f"signing in again for {self.spec.display}: {exc.message}")
-            self._refresh_token = ""
-            secrets.keyring_delete(self.key)
-            return None
-
-    def _sign_in(self) -> Tokens:
-        cancel = self.cancel
-
-        def wait(seconds: float) -> None:
-            if self.sleep is not None:
-                self.sleep(seconds)
-            elif cancel is not None:
-                cancel.wait(seconds)  # returns at once when the TUI cancels
-            else:
-                time.sleep(seconds)
-
-        return oauth2_flow.device_sign_in(
-            self.endpoints, self.on_device_code, clock=self.clock, sleep=wait, cancel=cancel
-        )
-
-    def _keep(self, tokens: Tokens) -> None:
-        self._tokens = tokens
-        if tokens.refresh_token and tokens.refresh_token != self._refresh_token:
-            self._refresh_token = tokens.refresh_token
-            reason = secrets.keyring_store(self.key, tokens.refresh_token)
-            if reason:
-                tell_once(
-                    self.on_notice,
-                    f"the OAuth2 sign-in is kept for this run only: {reason}; "
-                    "you will be asked to sign in again next time",
-                    "no-keyring",
-                )
+def signs_in_alone(spec: AccountSpec) -> bool:
+    """True when no person takes part in the sign-in (a token command, app-only access), so
+    a test login can run unseen (the TUI's account form)."""
+    if spec.oauth2 is None or spec.oauth2.token_command:
+        return True
+    return endpoints(spec).flow in ("client_credentials", "service_account")
 
 
 # -- one provider per account and process ----------------------------------------------------
 
 _providers: dict[tuple[str, OAuth2Spec], TokenProvider] = {}
 _providers_lock = threading.Lock()
+
+
+def _new_provider(spec: AccountSpec) -> TokenProvider:
+    assert spec.oauth2 is not None
+    if spec.oauth2.token_command:
+        return CommandTokens(spec, spec.oauth2.token_command)
+    where = endpoints(spec)
+    if where.flow in ("client_credentials", "service_account"):
+        return AppTokens(spec, where)
+    if where.flow == "authorization_code":
+        return BrowserTokens(spec, where)
+    return DeviceTokens(spec, where)
 
 
 def token_provider(
@@ -363,16 +356,31 @@ def token_provider(
         provider = _providers.get(key)
         if provider is None:
             check(spec)
-            if spec.oauth2.token_command:
-                provider = CommandTokens(spec, spec.oauth2.token_command)
-            else:
-                provider = DeviceTokens(spec, endpoints(spec))
+            provider = _new_provider(spec)
             _providers[key] = provider
     if isinstance(provider, DeviceTokens):
         provider.on_device_code = on_device_code or provider.on_device_code
+    if isinstance(provider, UserTokens):
         provider.on_notice = on_notice or provider.on_notice
         provider.cancel = cancel or provider.cancel
     return provider
+
+
+def connect(spec: AccountSpec, open_with: Callable[[str], T]) -> T:
+    """`open_with(access token)`, signing in first; when the server refuses a token this
+    provider cached, it is dropped and the connection tried once more with a new one."""
+    provider = token_provider(spec)
+    token = provider()
+    try:
+        return open_with(token)
+    except OAuth2Refused as refused:
+        invalidate = getattr(provider, "invalidate", None)
+        if invalidate is None or not invalidate(token):
+            raise  # a token command's token is its own business: it runs on every connect
+        try:
+            return open_with(provider())
+        except OAuth2Refused as again:
+            raise AuthError(f"{again.message} (also with a new token)", refused.hint) from None
 
 
 def register(spec: AccountSpec, provider: TokenProvider) -> None:
@@ -386,4 +394,4 @@ def forget_all() -> None:
     """Drop every provider and cached token (tests; a TUI "sign out")."""
     with _providers_lock:
         _providers.clear()
-        _told.clear()
+        forget_notices()

@@ -33,28 +33,33 @@ class CommandTokens:
             "MAILMIG_OAUTH2_HOST": self.spec.host,
         }
         shown = f"the OAuth2 token command `{self.command}`"
-        hint = "check that it prints an access token when run by hand"
-        try:
-            done = subprocess.run(
-                self.argv, capture_output=True, timeout=self.spec.timeout, env=env, check=False
-            )
-        except OSError as exc:
-            raise AuthError(f"cannot run {self.argv[0]}: {exc.strerror or exc}", hint) from None
-        except subprocess.TimeoutExpired:
-            raise TimeoutError_(
-                f"{shown} did not finish within {self.spec.timeout:g} s", hint
-            ) from None
-        token = done.stdout.decode("utf-8", "replace").strip()
+        token = run_command(self.argv, shown, timeout=self.spec.timeout, env=env).strip()
         secrets.redact(token)
-        said = stderr_tail(done.stderr)
-        if done.returncode != 0:
-            raise AuthError(
-                f"{shown} failed (exit status {done.returncode})" + (f": {said}" if said else ""),
-                hint,
-            )
+        hint = "check that it prints an access token when run by hand"
         if not token or any(c.isspace() for c in token):
             raise AuthError(f"{shown} printed {'more than a token' if token else 'nothing'}", hint)
         return token
+
+
+def run_command(
+    argv: list[str], shown: str, *, timeout: float, env: dict[str, str] | None = None
+) -> str:
+    """Run `argv` without a shell and return its stdout; failures are one line with the
+    tail of its stderr. The output is a secret: the caller registers it for redaction."""
+    hint = "check that it works when run by hand"
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, env=env, check=False)
+    except OSError as exc:
+        raise AuthError(f"cannot run {argv[0]}: {exc.strerror or exc}", hint) from None
+    except subprocess.TimeoutExpired:
+        raise TimeoutError_(f"{shown} did not finish within {timeout:g} s", hint) from None
+    said = stderr_tail(done.stderr)
+    if done.returncode != 0:
+        raise AuthError(
+            f"{shown} failed (exit status {done.returncode})" + (f": {said}" if said else ""),
+            hint,
+        )
+    return done.stdout.decode("utf-8", "replace")
 
 
 def stderr_tail(data: bytes) -> str:

@@ -46,6 +46,17 @@ class Endpoints:
     client_secret: str = ""
     """Only for servers that insist (Google's device clients); from the environment."""
     timeout: float = 30.0
+    flow: str = "device"
+    """How the operator (or the app) signs in: see `oauth2.FLOWS`."""
+    authorization_endpoint: str = ""
+    """Where the browser goes (authorization code flow)."""
+    key_file: str = ""
+    """A PEM with certificate and private key (microsoft-app), or a service account's JSON
+    key (google-service-account)."""
+    client_secret_command: str = ""
+    """A command printing the client secret (run without a shell), normalised."""
+    token_store: str = "keyring"
+    """Where refresh tokens are kept: "keyring", or "file" (owner-only, in the state dir)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,7 @@ def post_form(url: str, form: dict[str, str], *, timeout: float) -> tuple[int, d
     return status, data
 
 
-def _failure(endpoints: Endpoints, data: dict[str, Any], status: int, doing: str) -> AuthError:
+def failure(endpoints: Endpoints, data: dict[str, Any], status: int, doing: str) -> AuthError:
     """A one-line error from an OAuth2 error answer, with what the operator can do about it."""
     error = str(data.get("error") or f"HTTP {status}")
     # Microsoft appends trace and correlation ids on further lines: the first line says it.
@@ -128,14 +139,14 @@ def _failure(endpoints: Endpoints, data: dict[str, Any], status: int, doing: str
         "client (device code) flows",
         "unauthorized_client": "the app registration must allow the device code flow "
         "(Microsoft: Authentication > Allow public client flows)",
-        "invalid_scope": "the server refuses this scope for the device code flow (Google "
-        "does for Gmail): use --oauth2-token-command with a tool that prints a token",
+        "invalid_scope": "the server refuses this scope for this sign-in; for Google use "
+        "--source-oauth2 google (the browser sign-in) or google-service-account",
         "invalid_request": "check the client id and, for Microsoft, the tenant",
     }.get(error, "check the OAuth2 settings of the account")
     return AuthError(f"{endpoints.provider} refused {doing} ({error}{detail})", hint)
 
 
-def _tokens(endpoints: Endpoints, data: dict[str, Any], now: float) -> Tokens:
+def tokens_from(endpoints: Endpoints, data: dict[str, Any], now: float) -> Tokens:
     access = data.get("access_token")
     if not isinstance(access, str) or not access:
         raise ProtocolError(f"{endpoints.provider} answered without an access token")
@@ -166,11 +177,11 @@ def refresh(endpoints: Endpoints, refresh_token: str, *, clock: Clock) -> Tokens
     }
     status, data = post_form(endpoints.token_endpoint, form, timeout=endpoints.timeout)
     if status != 200 or "error" in data:
-        error = _failure(endpoints, data, status, "to renew the sign-in")
+        error = failure(endpoints, data, status, "to renew the sign-in")
         if data.get("error") in ("invalid_grant", "interaction_required", "consent_required"):
             raise RefreshRefused(error.message, error.hint)
         raise error
-    tokens = _tokens(endpoints, data, clock())
+    tokens = tokens_from(endpoints, data, clock())
     if not tokens.refresh_token:
         tokens = Tokens(tokens.access_token, tokens.expires_at, refresh_token)
     return tokens
@@ -180,7 +191,7 @@ def _device_code(endpoints: Endpoints) -> _DeviceCode:
     form = _client_form(endpoints) | {"scope": endpoints.scope}
     status, data = post_form(endpoints.device_endpoint, form, timeout=endpoints.timeout)
     if status != 200 or "error" in data:
-        raise _failure(endpoints, data, status, "the device sign-in")
+        raise failure(endpoints, data, status, "the device sign-in")
     # Google says verification_url, RFC 8628 and Microsoft verification_uri.
     uri = data.get("verification_uri") or data.get("verification_url")
     device_code, user_code = data.get("device_code"), data.get("user_code")
@@ -221,7 +232,7 @@ def device_sign_in(
         status, data = post_form(endpoints.token_endpoint, form, timeout=endpoints.timeout)
         error = data.get("error")
         if status == 200 and not error:
-            return _tokens(endpoints, data, clock())
+            return tokens_from(endpoints, data, clock())
         if error == "authorization_pending":
             continue
         if error == "slow_down":
@@ -234,7 +245,7 @@ def device_sign_in(
             )
         if error in ("expired_token", "code_expired"):
             raise _expired(endpoints)
-        raise _failure(endpoints, data, status, "the device sign-in")
+        raise failure(endpoints, data, status, "the device sign-in")
 
 
 def _expired(endpoints: Endpoints) -> AuthError:

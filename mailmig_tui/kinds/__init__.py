@@ -86,8 +86,8 @@ def _open_imap(spec: AccountSpec, secret: Secret, readonly: bool) -> MailStore:
         from mailmig_tui.stores.imap import ImapStore
         from mailmig_tui.stores.imap_connect import open_client
 
-        token = oauth2.token_provider(spec)()
-        return ImapStore(open_client(spec, "", oauth2_token=token), spec, readonly=readonly)
+        client = oauth2.connect(spec, lambda token: open_client(spec, "", oauth2_token=token))
+        return ImapStore(client, spec, readonly=readonly)
     from mailmig_tui.stores.imap import connect_imap
 
     return connect_imap(spec, secret(), readonly=readonly)

@@ -23,6 +23,7 @@ from mailmig_tui.errors import (
     AuthError,
     ConnectError,
     MailmigError,
+    OAuth2Refused,
     ProtocolError,
     TimeoutError_,
     TLSError,
@@ -216,7 +217,7 @@ def authenticate_oauth2(client: imapclient.IMAPClient, spec: AccountSpec, token:
         said = server_text(exc).rstrip(".")
         if exchange.error and exchange.error not in said:  # RFC 7628's status, e.g. invalid_token
             said += f"; {exchange.error}"
-        raise AuthError(
+        raise OAuth2Refused(
             f"{spec.host} refused the OAuth2 sign-in ({mechanism}) for {spec.user}: {said}",
             "the token must be for this user and allow IMAP; for Microsoft 365 the scope "
             "IMAP.AccessAsUser.All, and IMAP enabled for the mailbox",

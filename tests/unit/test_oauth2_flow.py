@@ -270,8 +270,40 @@ def test_microsoft_endpoints_with_the_tenant_and_scope() -> None:
     default = oauth2.endpoints(spec_for(provider="microsoft"), {})
     assert "/organizations/" in default.token_endpoint
     google = oauth2.endpoints(spec_for(provider="google"), {})
-    assert google.device_endpoint == "https://oauth2.googleapis.com/device/code"
+    assert google.flow == "authorization_code"  # Google's device flow refuses Gmail's scope
+    assert google.authorization_endpoint == "https://accounts.google.com/o/oauth2/v2/auth"
     assert google.scope == "https://mail.google.com/"
+    app = oauth2.endpoints(spec_for(provider="microsoft-app", tenant="contoso.com"), {})
+    assert app.flow == "client_credentials"
+    assert app.token_endpoint == "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token"
+    assert app.scope == "https://outlook.office365.com/.default"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"device_authorization_endpoint": "https://oauth2.googleapis.com/device/code"},
+        {
+            "device_authorization_endpoint": "https://sso.example.com/device",
+            "token_endpoint": "https://oauth2.googleapis.com/token",
+        },
+    ],
+)
+def test_a_device_flow_against_google_is_refused_up_front(table: dict[str, str]) -> None:
+    for name in ("google", "gmail-device"):
+        spec = spec_for(provider=name)
+        with pytest.raises(UsageError) as caught:
+            oauth2.check(
+                spec, {name: table | {"client_id": "x", "scope": "https://mail.google.com/"}}
+            )
+        line = caught.value.one_line()
+        assert "Google's device flow refuses the Gmail scope" in line
+        assert "--source-oauth2 google" in line and "\n" not in line
+
+
+def test_microsoft_app_needs_a_tenant() -> None:
+    with pytest.raises(UsageError, match="microsoft-app needs your tenant"):
+        oauth2.check(spec_for(provider="microsoft-app"), {})
 
 
 @pytest.mark.parametrize(
@@ -358,7 +390,7 @@ def test_saved_oauth2_accounts_round_trip_and_take_provider_defaults() -> None:
     ("text", "words"),
     [
         ("[oauth2.microsoft]\nclient_secret = 'x'\n", "secrets never go in the config file"),
-        ("[oauth2.microsoft]\ntenat = 'x'\n", "unknown key 'tenat'"),
+        ("[oauth2.microsoft]\ntenat = 'x'\n", 'unknown key "tenat"; did you mean "tenant"'),
         ("[accounts.a]\nhost = 'h'\nuser = 'u'\noauth2 = 'nope'\n", "unknown OAuth2 provider"),
         ("[accounts.a]\nhost = 'h'\nuser = 'u'\noauth2_tenant = 'x'\n", "no oauth2 provider"),
         ("[accounts.a]\nmaildir = '/m'\noauth2 = 'google'\n", "works with IMAP accounts"),

@@ -1,9 +1,10 @@
 """The OAuth2 device sign-in inside the TUI: the URL to open and the code to type, big and
 clear, until the sign-in finishes; Escape cancels it.
 
-`DeviceCodeSignIn` is the `session.SignInView` the panes give their sessions. Its methods run
-on worker threads (the sign-in blocks there, polling the authorisation server) and hand
-everything to the event loop with `App.call_from_thread`.
+`DeviceCodeSignIn` is the `session.SignInView` the panes give their sessions: it shows a
+device sign-in with `DeviceCodeDialog` and a browser sign-in with `BrowserSignInDialog`. Its
+methods run on worker threads (the sign-in blocks there, polling the authorisation server or
+waiting for the browser) and hand everything to the event loop with `App.call_from_thread`.
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from mailmig_tui.tui.accounts.browser_sign_in import BrowserSignInDialog
 from mailmig_tui.tui.accounts.session import AccountSession
+from mailmig_tui.tui.accounts.sign_in_dialog import SignInDialog
 
 
-class DeviceCodeDialog(ModalScreen[None]):
+class DeviceCodeDialog(SignInDialog):
     """Shows where to sign in and the code; closed by the sign-in's end or by Escape."""
 
     DEFAULT_CSS = """
@@ -41,9 +41,6 @@ class DeviceCodeDialog(ModalScreen[None]):
         margin-bottom: 1;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel sign-in", id="cancel-sign-in"),
-    ]
 
     def __init__(
         self,
@@ -53,14 +50,10 @@ class DeviceCodeDialog(ModalScreen[None]):
         expires_in: int,
         cancel: threading.Event,
     ) -> None:
-        super().__init__(classes="dialog-screen")
-        self.session = session
+        super().__init__(session, cancel)
         self.verification_uri = verification_uri
         self.user_code = user_code
         self.expires_in = expires_in
-        self.cancel = cancel
-        self._finished = False
-        self._finish_later = False
 
     def compose(self) -> ComposeResult:
         spec = self.session.spec
@@ -92,35 +85,14 @@ class DeviceCodeDialog(ModalScreen[None]):
         event.stop()
         self.action_cancel()
 
-    def action_cancel(self) -> None:
-        """Stop waiting: the sign-in ends with a one-line error the app shows as usual."""
-        self.cancel.set()
-        self.finish()
-
-    def finish(self) -> None:
-        """Close now if on top; else as soon as the screens above it are gone."""
-        if self._finished:
-            return
-        if self.app.screen is self:
-            self._finished = True
-            self.dismiss()
-        elif self not in self.app.screen_stack:
-            self._finished = True
-        else:
-            self._finish_later = True
-
-    def on_screen_resume(self) -> None:
-        if self._finish_later:
-            self._finish_later = False
-            self.finish()
-
 
 class DeviceCodeSignIn:
-    """Shows a session's device sign-in with `DeviceCodeDialog`, notices as notifications."""
+    """Shows a session's sign-in in a dialog (device code or browser), notices as
+    notifications."""
 
     def __init__(self, app: App[object]) -> None:
         self.app = app
-        self._dialogs: dict[int, DeviceCodeDialog] = {}
+        self._dialogs: dict[int, SignInDialog] = {}
 
     def show_device_code(
         self,
@@ -131,6 +103,17 @@ class DeviceCodeSignIn:
         cancel: threading.Event,
     ) -> None:
         dialog = DeviceCodeDialog(session, verification_uri, user_code, expires_in, cancel)
+        self._call(self._push, session, dialog)
+
+    def show_browser_sign_in(
+        self,
+        session: AccountSession,
+        url: str,
+        redirect_uri: str,
+        paste: Callable[[str], None],
+        cancel: threading.Event,
+    ) -> None:
+        dialog = BrowserSignInDialog(session, url, redirect_uri, paste, cancel)
         self._call(self._push, session, dialog)
 
     def sign_in_done(self, session: AccountSession) -> None:
@@ -145,7 +128,7 @@ class DeviceCodeSignIn:
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(callback, *args, **kwargs)
 
-    def _push(self, session: AccountSession, dialog: DeviceCodeDialog) -> None:
+    def _push(self, session: AccountSession, dialog: SignInDialog) -> None:
         self._close(session)  # a new code replaces the one shown before
         self._dialogs[id(session)] = dialog
         self.app.push_screen(dialog)
