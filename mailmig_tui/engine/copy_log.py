@@ -20,13 +20,16 @@ from mailmig_tui.engine.events import (
     CopyReport,
     Failure,
     MessageFailed,
+    MessageRepaired,
     Reconnecting,
     ServerBusy,
 )
 from mailmig_tui.engine.plan import Plan
 from mailmig_tui.engine.verify import VerifyReport
 from mailmig_tui.engine.wording import (
+    altered_line,
     failure_line,
+    flags_line,
     human_size,
     missing_line,
     notice_text,
@@ -94,6 +97,8 @@ class CopyLog:
             f"to copy: {plan.messages_to_copy} messages, {human_size(plan.bytes_to_copy)}; "
             f"size limit {size_limit_text(plan.size_limit)}; target quota {quota_text(plan.quota)}"
         )
+        if plan.filter.active:
+            self.line(f"filter: {plan.filter.describe()}; filtered out {plan.filtered_out}")
         for warning in plan.warnings:
             self.line(f"warning: {warning}")
 
@@ -101,6 +106,8 @@ class CopyLog:
         """What the log keeps of the engine's events: failures and connection notices."""
         if isinstance(event, MessageFailed):
             self.failure(event.failure)
+        elif isinstance(event, MessageRepaired):
+            self.line(altered_line(event.altered, "repaired"))
         elif isinstance(event, Reconnecting | ServerBusy):
             self.line(f"notice: {notice_text(event)}")
 
@@ -117,12 +124,15 @@ class CopyLog:
                 f"copied {folder.copied}, already there {folder.already_present}, "
                 f"too large {folder.too_large}, failed {folder.failed}, "
                 f"not copied {folder.not_copied}"
+                + (f", filtered out {folder.filtered_out}" if folder.filtered_out else "")
                 + (f"; stopped: {folder.error}" if folder.error else "")
             )
         self.line(
             f"total: copied {report.copied} ({human_size(report.bytes)}), already there "
             f"{report.already_present}, too large {report.too_large}, failed {report.failed}, "
-            f"not copied {report.not_copied}; {report.elapsed:.1f} s, {rate:.1f} messages/s"
+            f"not copied {report.not_copied}"
+            + (f", filtered out {report.filtered_out}" if report.filtered_out else "")
+            + f"; {report.elapsed:.1f} s, {rate:.1f} messages/s"
         )
         if report.error:
             self.line(f"gave up: {report.error}")
@@ -134,6 +144,22 @@ class CopyLog:
         for folder in result.folders:
             for ref in folder.missing:
                 self.line(missing_line(folder.source, ref.uid, ref.subject, ref.message_id))
+            for altered in folder.altered:
+                self.line(altered_line(altered))
+            for diff in folder.flag_differences:
+                ref = diff.message
+                self.line(
+                    flags_line(
+                        ref.folder, ref.uid, ref.subject, diff.source_flags, diff.target_flags
+                    )
+                )
+            if folder.error:
+                self.line(f"verify: {folder.source}: not checked: {folder.error}")
+        if result.altered or result.flag_differences:
+            self.line(
+                f"verify: {result.altered} altered by the target, "
+                f"{result.flag_differences} with other flags"
+            )
         self.line(
             f"verify: checked {result.checked}, every message is on the target"
             if result.missing == 0

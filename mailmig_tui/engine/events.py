@@ -32,6 +32,25 @@ class Failure:
     too_large: bool = False
 
 
+@dataclass(frozen=True)
+class Altered:
+    """A message whose copy differs from the source: mailmig repaired it (`--repair`), or
+    the target changed it (found by verify). A warning, not a failure."""
+
+    message: MessageRef
+    change: str
+    """Which header or how many bytes changed, in words."""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "folder": self.message.folder,
+            "uid": self.message.uid,
+            "message_id": self.message.message_id,
+            "subject": self.message.subject,
+            "change": self.change,
+        }
+
+
 @dataclass
 class FolderReport:
     """Counters of one source folder; mutable while the engine works on it."""
@@ -47,12 +66,18 @@ class FolderReport:
     not_copied: int = 0
     """Left alone because the run stopped (quota, cancel, server gone, folder aborted) or
     because they vanished from the source meanwhile: a re-run takes them."""
+    filtered_out: int = 0
+    """Outside the copy filter (received since/before, at most a size): left alone on
+    purpose; a run without the filter takes them."""
     bytes: int = 0
     flags_updated: int = 0
     created: bool = False
     failures: list[Failure] = field(default_factory=list)
+    repaired: list[Altered] = field(default_factory=list)
+    """Refused, then copied in a repaired form (`--repair`); counted in `copied` too."""
     error: str = ""
-    """A folder-level problem (target full, folder vanished) that stopped this folder."""
+    """A folder-level problem (target full, folder vanished, cannot be opened) that stopped
+    this folder."""
     copied_uids: dict[int, int] = field(default_factory=dict, repr=False)
     """Source UID -> size of each message this run copied, until verify has confirmed them."""
 
@@ -79,8 +104,11 @@ class FolderReport:
 
     def settle(self) -> None:
         """Count what no other counter took as not copied, so every message is accounted
-        for: source_messages == copied + already_present + too_large + failed + not_copied."""
-        taken = self.copied + self.already_present + self.too_large + self.failed
+        for: source_messages == copied + already_present + too_large + failed + not_copied
+        + filtered_out."""
+        taken = (
+            self.copied + self.already_present + self.too_large + self.failed + self.filtered_out
+        )
         self.not_copied = max(0, self.source_messages - taken)
 
     def as_json(self) -> dict[str, object]:
@@ -93,9 +121,11 @@ class FolderReport:
             "too_large": self.too_large,
             "failed": self.failed,
             "not_copied": self.not_copied,
+            "filtered_out": self.filtered_out,
             "bytes": self.bytes,
             "flags_updated": self.flags_updated,
             "error": self.error or None,
+            "repaired": [a.as_json() for a in self.repaired],
             "failures": [
                 {
                     "uid": f.message.uid,
@@ -128,6 +158,8 @@ class CopyReport:
     """This run's log file; None when no log could be written (the report says so)."""
     description: str = ""
     """What was asked for, in words ("2 folders", "12 marked messages in INBOX")."""
+    run_id: str = ""
+    """This run's id in the history (`mailmig history`, `mailmig undo RUN-ID`)."""
 
     @property
     def copied(self) -> int:
@@ -154,6 +186,15 @@ class CopyReport:
         return sum(f.not_copied for f in self.folders)
 
     @property
+    def filtered_out(self) -> int:
+        return sum(f.filtered_out for f in self.folders)
+
+    @property
+    def repaired(self) -> int:
+        """Messages copied in a repaired form (`--repair`): altered by mailmig, on purpose."""
+        return sum(len(f.repaired) for f in self.folders)
+
+    @property
     def missing(self) -> int:
         """Messages the check after the copy did not find on the target."""
         return self.verify.missing if self.verify is not None else 0
@@ -168,6 +209,7 @@ class CopyReport:
             and self.too_large == 0
             and self.not_copied == 0
             and self.missing == 0
+            and (self.verify is None or not self.verify.unchecked)
             and (self.verify is not None or not self.verify_wanted)
             and not any(f.error for f in self.folders)
         )
@@ -182,6 +224,8 @@ class CopyReport:
             "too_large": self.too_large,
             "already_present": self.already_present,
             "not_copied": self.not_copied,
+            "filtered_out": self.filtered_out,
+            "repaired": self.repaired,
             "elapsed_seconds": round(self.elapsed, 3),
             "messages_per_second": round(rate, 1),
             "cancelled": self.cancelled,
@@ -190,6 +234,7 @@ class CopyReport:
             "verify": self.verify.summary_json() if self.verify is not None else None,
             "verify_problem": self.verify_problem or None,
             "log": str(self.log_path) if self.log_path is not None else None,
+            "run_id": self.run_id or None,
         }
 
 
@@ -219,6 +264,13 @@ class MessageSkipped:
 @dataclass(frozen=True)
 class MessageFailed:
     failure: Failure
+
+
+@dataclass(frozen=True)
+class MessageRepaired:
+    """The target refused a message and took it in a repaired form (`--repair`)."""
+
+    altered: Altered
 
 
 @dataclass(frozen=True)
@@ -265,6 +317,7 @@ CopyEvent = (
     | MessageCopied
     | MessageSkipped
     | MessageFailed
+    | MessageRepaired
     | FolderDone
     | Reconnecting
     | ServerBusy

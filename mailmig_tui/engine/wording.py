@@ -6,7 +6,7 @@ greps a log for what the screen said finds it.
 
 from __future__ import annotations
 
-from mailmig_tui.engine.events import Failure, Reconnecting, ServerBusy
+from mailmig_tui.engine.events import Altered, Failure, Reconnecting, ServerBusy
 
 
 def human_size(size: int) -> str:
@@ -56,4 +56,23 @@ def notice_text(event: Reconnecting | ServerBusy) -> str:
     return (
         f"the {event.side} asked to slow down ({event.reason}); waiting {event.delay:.0f} s "
         f"(attempt {event.attempt})"
+    )
+
+
+def altered_line(altered: Altered, what: str = "altered") -> str:
+    """One message whose copy differs from the source: where, which, what changed."""
+    ref = altered.message
+    return (
+        f"{what}: {ref.folder} UID {ref.uid} {ref.subject[:60]!r} "
+        f"message-id {ref.message_id or '-'}: {altered.change}"
+    )
+
+
+def flags_line(
+    folder: str, uid: int, subject: str, source: tuple[str, ...], target: tuple[str, ...]
+) -> str:
+    """One message whose flags on the target are not the source's."""
+    return (
+        f"flags differ: {folder} UID {uid} {subject[:60]!r}: source "
+        f"({' '.join(sorted(source))}) target ({' '.join(sorted(target))})"
     )

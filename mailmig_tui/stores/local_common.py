@@ -21,7 +21,9 @@ from mailmig_tui.stores.base import HeaderProbe, SearchQuery
 
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _FIELD_START = re.compile(rb"^([^\s:]+)[ \t]*:", re.MULTILINE)
-PROBE_FIELDS = (b"message-id", b"date", b"from", b"to", b"subject")
+PROBE_FIELDS = (b"message-id", b"date", b"from", b"to", b"subject", b"status", b"x-status",
+                b"x-uid", b"x-keywords", b"content-length", b"x-imap", b"x-imapbase")  # fmt: skip
+"""As the IMAP store's probes: the summary fields and those mbox servers rewrite."""
 _CHUNK = 64 * 1024
 
 

@@ -60,7 +60,16 @@ def test_folders_json_matches_the_seeded_corpus(
         entry = listed[name]
         assert (entry["messages"], entry["unseen"], entry["size"]) == (messages, unseen, size)
         assert entry["delimiter"] == server.delimiter
-        assert set(entry) == {"name", "delimiter", "special_use", "messages", "unseen", "size"}
+        assert set(entry) == {
+            "name",
+            "delimiter",
+            "special_use",
+            "messages",
+            "unseen",
+            "size",
+            "error",
+        }
+        assert entry["error"] is None
 
 
 def test_special_folders_are_recognised_with_and_without_special_use(

@@ -57,7 +57,13 @@ def test_every_user_is_verified_and_logged_on_its_own(
         report = entry["report"]
         assert entry["state"] == "done", entry
         assert report["copied"] == MESSAGES
-        assert report["verify"] == {"checked": MESSAGES, "ok": True, "missing": []}
+        assert report["verify"] == {
+            "checked": MESSAGES,
+            "ok": True,
+            "missing": [],
+            "altered": [],
+            "flag_differences": [],
+        }
         log = Path(report["log"])
         assert log.is_file() and log.parent == isolated_mailmig / "log"
         assert stat.S_IMODE(log.stat().st_mode) == 0o600

@@ -165,7 +165,13 @@ def test_a_message_the_target_lost_is_reported_logged_and_copied_again(
     assert again["copied"] == 1
     assert again["already_present"] == 4
     assert again["failed"] == again["not_copied"] == 0
-    assert again["verify"] == {"checked": 5, "ok": True, "missing": []}
+    assert again["verify"] == {
+        "checked": 5,
+        "ok": True,
+        "missing": [],
+        "altered": [],
+        "flag_differences": [],
+    }
     assert target_count(lossy_target, target_user) == 5
     assert again["log"] == str(log_of(err)) != str(log)
 
