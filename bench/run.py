@@ -7,6 +7,7 @@ order against a fresh, empty target user, checks the result (messages and bytes 
 equal the source's) and prints medians. See bench/README.md.
 
     python3 bench/run.py [--messages N] [--rounds R] [--only mailmig,mbsync,doveadm]
+                         [--rtt-ms 0,50,100] [--shape inbox] [--target-caps CAPS]
                          [--out bench/results/NAME.md]
 """
 
@@ -19,13 +20,14 @@ import json
 import os
 import platform
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,6 +52,10 @@ TOOL_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin"
 IMAP_BINARY = "/usr/lib/dovecot/imap"
 MBSYNC_TUID = len("X-TUID: ") + 12 + len("\r\n")
 """mbsync inserts an X-TUID header (12 characters) into every message it appends."""
+SHAPES = ("default", "inbox")
+INBOX_SHARE = 20
+"""In the inbox shape, one message in INBOX_SHARE lives outside INBOX (95% in INBOX)."""
+PROXY = Path(__file__).resolve().parent / "delay_proxy.py"
 
 Counts = dict[str, tuple[int, int]]
 """Folder name -> (messages, bytes)."""
@@ -75,6 +81,59 @@ class Failure:
 # -- seeding and checking ------------------------------------------------------------------
 
 
+def shaped(messages: Iterable[SeedMessage], shape: str) -> Iterator[SeedMessage]:
+    """The corpus as it is ("default", about half in INBOX) or with 95% in INBOX ("inbox").
+
+    In the inbox shape every 20th message keeps a folder of its own (Archive where the
+    corpus put it in INBOX), so the other folders still exist and are copied too.
+    """
+    for index, message in enumerate(messages):
+        if shape == "default":
+            yield message
+        elif index % INBOX_SHARE == INBOX_SHARE - 1:
+            folder = ("Archive",) if message.folder == ("INBOX",) else message.folder
+            yield replace(message, folder=folder)
+        else:
+            yield replace(message, folder=("INBOX",))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class DelayProxy:
+    """bench/delay_proxy.py in front of both servers, adding `rtt_ms` to every round trip."""
+
+    def __init__(self, rtt_ms: float, servers: list[DovecotServer], log: Path) -> None:
+        self.ports = {id(server): free_port() for server in servers}
+        routes = [f"{self.ports[id(s)]}:127.0.0.1:{s.imap_port}" for s in servers]
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, str(PROXY), "--rtt-ms", str(rtt_ms), *routes],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            start_new_session=True,
+        )
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != b"ready":
+            self.stop()
+            raise RuntimeError(f"the delay proxy did not start; see {log}")
+
+    def port(self, server: DovecotServer) -> int:
+        return self.ports[id(server)]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
 def seed_source(server: DovecotServer, user: str, messages: Iterable[SeedMessage]) -> None:
     """MULTIAPPEND in batches per folder: far faster than one APPEND per message."""
     seed_bulk(server, user, messages, batch_bytes=BATCH_BYTES)
@@ -93,6 +152,35 @@ def mailbox_counts(server: DovecotServer, user: str) -> Counts:
         return result
     finally:
         client.logout()
+
+
+def size_sequences(server: DovecotServer, user: str) -> dict[str, list[int]]:
+    """Every folder's message sizes in UID order: equal lists on source and target mean
+    the copy kept each folder's order (target UIDs ascend in source order)."""
+    client = server.client(user)
+    try:
+        result: dict[str, list[int]] = {}
+        for flags, _delim, name in client.list_folders():
+            if b"\\Noselect" in flags or b"\\NonExistent" in flags:
+                continue
+            client.select_folder(name, readonly=True)
+            uids = sorted(client.search(["ALL"]))
+            sizes: dict[int, int] = {}
+            for start in range(0, len(uids), 1000):
+                answer = client.fetch(uids[start : start + 1000], ["RFC822.SIZE"])
+                sizes.update((uid, int(data[b"RFC822.SIZE"])) for uid, data in answer.items())
+            result[str(name)] = [sizes[uid] for uid in uids]
+        return result
+    finally:
+        client.logout()
+
+
+def order_problem(source: dict[str, list[int]], target: dict[str, list[int]]) -> str | None:
+    """None when every source folder's messages are on the target in the same order."""
+    for folder, sizes in sorted(source.items()):
+        if target.get(folder) != sizes:
+            return f"{folder}: order not kept (sizes in UID order differ)"
+    return None
 
 
 def compare(source: Counts, target: Counts, extra: int = 0) -> str | None:
@@ -194,9 +282,18 @@ class Bench:
     configs: dict[str, str] = field(default_factory=dict)
     rows: list[tuple[int, str, str, str]] = field(default_factory=list)
     """Every run in the order it ran: round, contender, wall, peak RSS (as text)."""
+    proxy: DelayProxy | None = None
+    """With --rtt-ms: every contender reaches the servers through it."""
+    rtt_ms: float | None = None
+    mailmig_args: list[str] = field(default_factory=list)
+    source_order: dict[str, list[int]] | None = None
+    """The source folders' message sizes in UID order (read once, for the order check)."""
+
+    def port(self, server: DovecotServer) -> int:
+        return server.imap_port if self.proxy is None else self.proxy.port(server)
 
     def url(self, server: DovecotServer, user: str) -> str:
-        return f"imap+plain://{user}@127.0.0.1:{server.imap_port}"
+        return f"imap+plain://{user}@127.0.0.1:{self.port(server)}"
 
     def base_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -243,6 +340,7 @@ class Bench:
             self.url(self.target, user),
             "--report",
             str(run_dir / "report.json"),
+            *self.mailmig_args,
         ]
         return argv, env
 
@@ -264,7 +362,7 @@ class Bench:
             lines += [
                 f"IMAPAccount {label}",
                 "Host 127.0.0.1",
-                f"Port {server.imap_port}",
+                f"Port {self.port(server)}",
                 f"User {login}",
                 f'Pass "{server.password(login)}"',
                 "SSLType None",
@@ -302,7 +400,7 @@ class Bench:
         conf.write_text(
             f"!include {self.target.root / 'dovecot.conf'}\n"
             "imapc_host = 127.0.0.1\n"
-            f"imapc_port = {self.source.imap_port}\n"
+            f"imapc_port = {self.port(self.source)}\n"
             f"imapc_user = {SOURCE_USER}\n"
             f"imapc_password = {self.source.password(SOURCE_USER)}\n"
             f"imapc_features = {IMAPC_FEATURES}\n"
@@ -324,7 +422,8 @@ class Bench:
 
     def run_one(self, name: str, round_no: int) -> None:
         user = self.target.new_user()
-        run_dir = self.work / f"round{round_no}-{name}"
+        rtt = "" if self.rtt_ms is None else f"rtt{self.rtt_ms:g}-"
+        run_dir = self.work / f"{rtt}round{round_no}-{name}"
         run_dir.mkdir()
         argv, env = self.builders()[name](run_dir, user)
         self.record(name, argv, env, run_dir, user)
@@ -362,6 +461,10 @@ class Bench:
             problem = check_report(report, expect_copied)
         if problem is None:
             problem = compare(self.source_counts, mailbox_counts(self.target, user), extra)
+        if problem is None and name.startswith("mailmig"):
+            if self.source_order is None:
+                self.source_order = size_sequences(self.source, SOURCE_USER)
+            problem = order_problem(self.source_order, size_sequences(self.target, user))
         label = f"round {round_no} {name:15s}"
         if problem is not None:
             self.failures.append(Failure(name, round_no, problem))
@@ -478,16 +581,54 @@ def summary(bench: Bench, names: list[str], source_bytes: int) -> list[str]:
     return lines
 
 
+def medians(bench: Bench) -> dict[str, float]:
+    """Median messages/s per contender of one bench."""
+    walls: dict[str, list[float]] = {}
+    for run in bench.runs:
+        walls.setdefault(run.contender, []).append(run.wall)
+    return {name: bench.messages / statistics.median(w) for name, w in walls.items()}
+
+
+def rtt_table(benches: list[Bench]) -> list[str]:
+    """One row per round trip: msgs/s of each contender, mailmig's share of its own 0 ms rate,
+    its ratio to each reference and its peak RSS."""
+    rates = {bench.rtt_ms: medians(bench) for bench in benches}
+    base = rates.get(0.0, {})
+    names = [name for name in CONTENDERS if any(name in r for r in rates.values())]
+    mine = [name for name in names if name.startswith("mailmig")]
+    refs = [name for name in REFERENCES if name in names]
+    header = "| round trip |" + "".join(f" {name} msgs/s |" for name in names)
+    header += "".join(f" {name} / 0 ms |" for name in mine if base.get(name))
+    header += "".join(f" {m} / {r} |" for m in mine for r in refs)
+    header += " mailmig peak RSS MB |"
+    rows = [header, "|" + " --- |" * (header.count("|") - 1)]
+    for bench in benches:
+        rate = rates[bench.rtt_ms]
+        row = f"| {bench.rtt_ms:g} ms |"
+        row += "".join(f" {rate[n]:.0f} |" if n in rate else " failed |" for n in names)
+        for name in mine:
+            if base.get(name):
+                row += f" {rate[name] / base[name]:.0%} |" if name in rate else " |"
+        for m in mine:
+            for r in refs:
+                row += f" {rate[m] / rate[r]:.2f}x |" if m in rate and r in rate else " |"
+        rss = [run.rss_kb for run in bench.runs if run.contender.startswith("mailmig")]
+        row += f" {max(rss) / 1024:.0f} |" if rss else " |"
+        rows.append(row)
+    return rows
+
+
 def write_markdown(
     path: Path,
-    bench: Bench,
-    table: list[str],
-    rounds: int,
+    benches: list[Bench],
+    tables: list[list[str]],
+    args: argparse.Namespace,
     seed_seconds: float,
     source_bytes: int,
 ) -> None:
+    first = benches[0]
     out = [
-        f"# mailmig benchmark: {bench.messages} messages, {rounds} rounds",
+        f"# mailmig benchmark: {first.messages} messages, {args.rounds} rounds",
         "",
         "Command: `python3 bench/run.py " + " ".join(sys.argv[1:]) + "`",
         "",
@@ -495,28 +636,46 @@ def write_markdown(
         "",
     ]
     out += [f"- {key}: {value}" for key, value in machine()]
-    folders = ", ".join(f"{f} {m}" for f, (m, _b) in sorted(bench.source_counts.items()))
+    folders = ", ".join(f"{f} {m}" for f, (m, _b) in sorted(first.source_counts.items()))
     out += [
         "",
         "## Corpus",
         "",
-        f"bench_corpus({bench.messages}, seed={SEED}): {source_bytes / 1e6:.1f} MB in"
-        f" {len(bench.source_counts)} folders ({folders}); seeded in {seed_seconds:.0f} s"
-        " (not timed).",
-        "",
-        "## Results (medians)",
-        "",
-        *table,
+        f"bench_corpus({first.messages}, seed={SEED}), shape {args.shape}:"
+        f" {source_bytes / 1e6:.1f} MB in {len(first.source_counts)} folders ({folders});"
+        f" seeded in {seed_seconds:.0f} s (not timed).",
+    ]
+    if args.target_caps:
+        out += ["", f"Target capabilities cut to: `{args.target_caps}`."]
+    if args.rtt_ms:
+        out += [
+            "",
+            "## By round trip (medians)",
+            "",
+            "Every contender reaches both servers through bench/delay_proxy.py, which delays"
+            " each direction by half the round trip (0 ms: the proxy without delay). doveadm"
+            " writes the target's store directly, so only its source link is delayed.",
+            "",
+            *rtt_table(benches),
+        ]
+    for bench, table in zip(benches, tables, strict=True):
+        title = "## Results (medians)"
+        if bench.rtt_ms is not None:
+            title += f", round trip {bench.rtt_ms:g} ms"
+        out += ["", title, "", *table]
+    out += [
         "",
         "## Every run",
         "",
-        "| round | contender | wall s | peak RSS MB |",
-        "| --- | --- | --- | --- |",
+        "| round trip | round | contender | wall s | peak RSS MB |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    out += [f"| {r} | {name} | {wall} | {rss} |" for r, name, wall, rss in bench.rows]
+    for bench in benches:
+        rtt = "-" if bench.rtt_ms is None else f"{bench.rtt_ms:g} ms"
+        out += [f"| {rtt} | {r} | {name} | {wall} | {rss} |" for r, name, wall, rss in bench.rows]
     out += ["", "## Commands (first round; passwords masked)", ""]
-    out += [f"- {name}: `{command}`" for name, command in bench.commands.items()]
-    for title, text in bench.configs.items():
+    out += [f"- {name}: `{command}`" for name, command in first.commands.items()]
+    for title, text in first.configs.items():
         out += ["", f"{title}:", "", "```", text.rstrip("\n"), "```"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n")
@@ -534,6 +693,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(CONTENDERS),
         help="comma-separated subset of " + "/".join(CONTENDERS),
     )
+    parser.add_argument(
+        "--rtt-ms",
+        default="",
+        help="round trips to add with our delay proxy, comma-separated (e.g. 0,50,100);"
+        " each gets its own rounds; default: no proxy",
+    )
+    parser.add_argument("--shape", choices=SHAPES, default="default", help="inbox: 95%% in INBOX")
+    parser.add_argument(
+        "--target-caps",
+        default="",
+        help="replace the target's capability list (e.g. without LITERAL+ and MULTIAPPEND)",
+    )
+    parser.add_argument(
+        "--mailmig-arg",
+        action="append",
+        default=[],
+        help="an extra argument for mailmig copy (repeatable), e.g. --mailmig-arg=--connections=4",
+    )
     parser.add_argument("--out", type=Path, help="Markdown result file (default: bench/results/)")
     parser.add_argument("--keep", action="store_true", help="keep servers' and runs' files")
     args = parser.parse_args(argv)
@@ -543,6 +720,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--only takes some of {', '.join(CONTENDERS)}")
     if args.messages < 1 or args.rounds < 1:
         parser.error("--messages and --rounds must be at least 1")
+    try:
+        args.rtts = [float(part) for part in args.rtt_ms.split(",") if part.strip()]
+    except ValueError:
+        parser.error("--rtt-ms takes milliseconds separated by commas, e.g. 0,50,100")
+    if any(rtt < 0 for rtt in args.rtts):
+        parser.error("--rtt-ms must not be negative")
     if args.out is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
         args.out = REPO / "bench" / "results" / f"{stamp}-{args.messages}msgs.md"
@@ -559,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"missing {', '.join(missing)}; install with: {APT_HINT}", file=sys.stderr)
         return 2
-    if args.rounds * len(args.names) > 290:
+    if args.rounds * len(args.names) * max(1, len(args.rtts)) > 290:
         print("too many runs for the test server's users", file=sys.stderr)
         return 2
 
@@ -570,13 +753,13 @@ def main(argv: list[str] | None = None) -> int:
     for root in roots:
         root.mkdir()
     source = DovecotServer(ssl=False, root=roots[0])
-    target = DovecotServer(ssl=False, root=roots[1])
+    target = DovecotServer(ssl=False, root=roots[1], capabilities=args.target_caps or None)
     try:
         source.start()
         target.start()
-        print(f"seeding {args.messages} messages ...", flush=True)
+        print(f"seeding {args.messages} messages ({args.shape} shape) ...", flush=True)
         started = time.perf_counter()
-        seed_source(source, SOURCE_USER, bench_corpus(args.messages, SEED))
+        seed_source(source, SOURCE_USER, shaped(bench_corpus(args.messages, SEED), args.shape))
         seed_seconds = time.perf_counter() - started
         counts = mailbox_counts(source, SOURCE_USER)
         seeded = sum(m for m, _b in counts.values())
@@ -585,20 +768,34 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seeding gave {seeded} messages, want {args.messages}", file=sys.stderr)
             return 2
         print(f"seeded {source_bytes / 1e6:.1f} MB in {seed_seconds:.0f} s", flush=True)
-        bench = Bench(source, target, work, args.messages, counts, keep=args.keep)
-        _wall, bench.rss_floor_kb, _code = measure(["true"], dict(os.environ), work / "floor.log")
-        for round_no in range(1, args.rounds + 1):
-            # Rotate the order so no contender always runs first (cold caches) or last.
-            shift = (round_no - 1) % len(args.names)
-            for name in args.names[shift:] + args.names[:shift]:
-                bench.run_one(name, round_no)
-        table = summary(bench, args.names, source_bytes)
-        print("\n" + "\n".join(table))
-        write_markdown(args.out, bench, table, args.rounds, seed_seconds, source_bytes)
+        _wall, floor, _code = measure(["true"], dict(os.environ), work / "floor.log")
+        benches: list[Bench] = []
+        tables: list[list[str]] = []
+        for rtt in args.rtts or [None]:
+            bench = Bench(source, target, work, args.messages, counts, keep=args.keep)
+            bench.rss_floor_kb, bench.rtt_ms, bench.mailmig_args = floor, rtt, args.mailmig_arg
+            if rtt is not None:
+                print(f"-- round trip {rtt:g} ms", flush=True)
+                bench.proxy = DelayProxy(rtt, [source, target], work / "proxy.log")
+            try:
+                for round_no in range(1, args.rounds + 1):
+                    # Rotate the order so no contender always runs first (cold caches) or last.
+                    shift = (round_no - 1) % len(args.names)
+                    for name in args.names[shift:] + args.names[:shift]:
+                        bench.run_one(name, round_no)
+            finally:
+                if bench.proxy is not None:
+                    bench.proxy.stop()
+            benches.append(bench)
+            tables.append(summary(bench, args.names, source_bytes))
+            print("\n" + "\n".join(tables[-1]) + "\n", flush=True)
+        if args.rtts:
+            print("\n".join(rtt_table(benches)))
+        write_markdown(args.out, benches, tables, args, seed_seconds, source_bytes)
         print(f"\nwritten to {args.out}")
         if args.keep:
             print(f"kept: {work}")
-        return 1 if bench.failures else 0
+        return 1 if any(bench.failures for bench in benches) else 0
     finally:
         source.stop()
         target.stop()

@@ -25,6 +25,10 @@ class Preset:
     skip_roles: frozenset[SpecialUse] = frozenset()
     """Source folders with these roles are views of other folders: not copied by default."""
     notes: tuple[str, ...] = field(default=())
+    connections: int = 8
+    """Connections a copy opens to this server by default (`--connections` overrides):
+    well under Dovecot's default mail_max_userip_connections (10), leaving room for the
+    TUI's browsing and the user's own mail client."""
 
     def skips(self, folder: FolderInfo) -> bool:
         return folder.special_use in self.skip_roles
@@ -39,15 +43,26 @@ EXCHANGE = Preset(
         "35 MB message limit (raise MaxReceiveSize and use --max-size if you did)",
         "throttled answers are retried after the suggested backoff time",
     ),
+    connections=16,  # Exchange Online allows about 16-20 IMAP connections per mailbox
 )
 GMAIL = Preset(
     name="gmail",
     title="Gmail / Google Workspace",
     skip_roles=frozenset({SpecialUse.ALL, SpecialUse.IMPORTANT, SpecialUse.FLAGGED}),
     notes=("[Gmail]/All Mail, Important and Starred are label views: not copied",),
+    connections=12,  # Gmail allows 15 per account, the user's phone and client included
 )
 PRESETS = {p.name: p for p in (EXCHANGE, GMAIL)}
 CHOICES = ("auto", "none", *PRESETS)
+
+
+DEFAULT_CONNECTIONS = Preset(name="none", title="").connections
+
+
+def default_connections(*chosen: Preset | None) -> int:
+    """Connections per server for a copy between accounts with these presets: the
+    smallest of their defaults, so neither server gets more than it allows."""
+    return min((p.connections if p else DEFAULT_CONNECTIONS) for p in chosen)
 
 
 def detect(info: AccountInfo) -> Preset | None:

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from mailmig_tui.account_args import batch_job
-from mailmig_tui.commands.common import print_json, table
+from mailmig_tui.commands.common import (
+    add_oauth2_options,
+    add_password_command_options,
+    print_json,
+    table,
+)
+from mailmig_tui.commands.copy import add_filter_options
 from mailmig_tui.engine.batch import UserResult, batch_summary
 from mailmig_tui.engine.coexistence import (
     migrated_users,
@@ -32,9 +38,11 @@ def add_batch_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     batch.add_argument(
         "--connections",
         type=int,
-        default=2,
+        default=None,
         metavar="N",
-        help="folders copied at once per user (2)",
+        help="the most connections each user's copy opens to each server (default: "
+        "`connections` of the saved account or [settings], else from the server: 8, "
+        "Exchange 16, Gmail 12)",
     )
     batch.add_argument(
         "--passwords-file",
@@ -58,6 +66,10 @@ def add_batch_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
         action="store_true",
         help="show every user's state, rate and errors in a full screen",
     )
+    # For rows without a source_password_command / target_password_command column.
+    add_password_command_options(batch, {"source", "target"})
+    add_oauth2_options(batch, {"source", "target"})  # e.g. --target-oauth2 microsoft-app
+    add_filter_options(batch)
     return batch
 
 

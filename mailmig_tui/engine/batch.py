@@ -5,10 +5,13 @@ Two CSV shapes are read. Ours names both accounts per row:
     source,target,source_password_env,target_password_env
     imaps://alice@old.example.com,imaps://alice@example.com,ALICE_OLD_PW,ALICE_NEW_PW
 
-Microsoft's IMAP migration batch (`EmailAddress,UserName,Password`) names the target mailbox
-and the source login; the hosts then come from the command line. A password column is read
-only when the admin says `--passwords-in-csv`: otherwise passwords come from the variables
-the row names, the keyring, or a passwords file only its owner can read.
+The optional columns source_password_command / target_password_command name a command
+printing the password (`pass show old/alice`), as --source-password-command does for every
+row without one. Microsoft's IMAP migration batch (`EmailAddress,UserName,Password`) names
+the target mailbox and the source login; the hosts then come from the command line. A
+password column is read only when the admin says `--passwords-in-csv`: otherwise passwords
+come from a password command, the variables the row names, a passwords file only its owner
+can read, the netrc file or the keyring (`secrets.find_password`'s order).
 """
 
 from __future__ import annotations
@@ -32,8 +35,11 @@ from mailmig_tui.engine.plan import CopyOptions
 from mailmig_tui.engine.session import Accounts
 from mailmig_tui.errors import ConfigError, MailmigError, PasswordUnavailable, UsageError
 from mailmig_tui.model import AccountSpec
+from mailmig_tui.password_command import normalised, with_password_command
 
 OURS = ("source", "target")
+NOT_SECRET = ("_env", "_command")
+"""Column endings that name where a password is, not the password."""
 MICROSOFT = ("emailaddress", "username")
 
 
@@ -46,6 +52,9 @@ class BatchUser:
     target_password_env: str = ""
     source_password: str = field(default="", repr=False)
     target_password: str = field(default="", repr=False)
+    source_password_command: str = ""
+    """The row's column, else --source-password-command; run without a shell."""
+    target_password_command: str = ""
 
     @property
     def label(self) -> str:
@@ -77,8 +86,13 @@ def read_batch(
     passwords_in_csv: bool = False,
     source_host: str = "",
     target_host: str = "",
+    source_password_command: str = "",
+    target_password_command: str = "",
 ) -> list[BatchUser]:
-    """Rows of a batch CSV; every problem names the row and the fix."""
+    """Rows of a batch CSV; every problem names the row and the fix.
+
+    The password commands given are the default of rows that name none in their columns.
+    """
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
@@ -89,12 +103,21 @@ def read_batch(
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         if not any(row.values()):
             continue
-        secret_columns = [k for k in row if "password" in k and not k.endswith("_env") and row[k]]
+        secret_columns = [
+            k for k in row if "password" in k and not k.endswith(NOT_SECRET) and row[k]
+        ]
         if secret_columns and not passwords_in_csv:
             raise UsageError(
                 f"{path} row {number} holds a password column ({secret_columns[0]})",
                 "keep passwords out of the CSV, or pass --passwords-in-csv knowingly",
             )
+        commands = {
+            role: _row_command(path, number, row.get(f"{role}_password_command") or default)
+            for role, default in (
+                ("source", source_password_command),
+                ("target", target_password_command),
+            )
+        }
         if all(row.get(c) for c in OURS):
             users.append(
                 BatchUser(
@@ -105,6 +128,8 @@ def read_batch(
                     row.get("target_password_env", ""),
                     row.get("source_password", ""),
                     row.get("target_password", ""),
+                    commands["source"],
+                    commands["target"],
                 )
             )
         elif all(row.get(c) for c in MICROSOFT):
@@ -119,16 +144,29 @@ def read_batch(
                     f"imaps://{quote(row['username'], safe='')}@{source_host}",
                     f"imaps://{quote(row['emailaddress'], safe='')}@{target_host}",
                     source_password=row.get("password", ""),
+                    source_password_command=commands["source"],
+                    target_password_command=commands["target"],
                 )
             )
         else:
             raise UsageError(
                 f"{path} row {number} names no source and target",
-                "columns: source,target[,source_password_env,target_password_env]",
+                "columns: source,target[,source_password_env,target_password_env,"
+                "source_password_command,target_password_command]",
             )
     if not users:
         raise UsageError(f"the batch file {path} has no users")
     return users
+
+
+def _row_command(path: Path, number: int, command: str) -> str:
+    """A row's password command, checked before any user is copied."""
+    if not command:
+        return ""
+    try:
+        return normalised(command)
+    except UsageError as exc:
+        raise UsageError(f"{path} row {number}: {exc.message}", exc.hint) from None
 
 
 def read_passwords_file(path: Path) -> dict[str, str]:
@@ -166,6 +204,9 @@ class BatchJob:
     settings: CopySettings = field(default_factory=lambda: CopySettings(connections=2))
     report: str | None = None
     """Where to write the batch report (JSON), if anywhere."""
+    options: CopyOptions = field(default_factory=CopyOptions)
+    """The same for every user: the copy filter (`--since`, `--before`,
+    `--skip-larger-than`)."""
 
     def run(
         self,
@@ -179,7 +220,7 @@ class BatchJob:
             self.resolve,
             parallel=self.parallel,
             passwords=self.passwords,
-            options=CopyOptions(),
+            options=self.options,
             settings=self.settings,
             cancel=cancel,
             on_event=on_event,
@@ -258,19 +299,24 @@ def _password(
     passwords: dict[str, str],
     account: str,
 ) -> str:
-    if env_name and os.environ.get(env_name):
-        return os.environ[env_name]
-    for key in (account, spec.display, spec.identity):
-        if key in passwords:
-            return passwords[key]
-    if inline:
-        return inline
-    stored = secrets.from_keyring(spec)
-    if stored:
-        return stored
+    """A row's password in `secrets.find_password`'s order: the row's variable, passwords
+    file and (with --passwords-in-csv) CSV column stand where the environment stands."""
+
+    def given() -> str | None:
+        if env_name and os.environ.get(env_name):
+            return os.environ[env_name]
+        for key in (account, spec.display, spec.identity):
+            if key in passwords:
+                return passwords[key]
+        return inline or None
+
+    found = secrets.find_password(spec, role, given=given)
+    if found:
+        return found
     raise PasswordUnavailable(
         f"no password for the {role} account {spec.display}",
-        "name an environment variable in the CSV, use the keyring or --passwords-file",
+        "add a password command or an environment variable's name to the CSV, or use "
+        "--passwords-file, ~/.netrc or the keyring",
     )
 
 
@@ -286,6 +332,10 @@ def _copy_user(
 ) -> CopyReport:
     user = result.user
     source_spec, target_spec = resolve(user.source), resolve(user.target)
+    if user.source_password_command:  # the row's (or the batch's) command wins
+        source_spec = with_password_command(source_spec, user.source_password_command)
+    if user.target_password_command:
+        target_spec = with_password_command(target_spec, user.target_password_command)
     words = {
         "source": ""
         if not needs_password(source_spec)

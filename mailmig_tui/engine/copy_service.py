@@ -7,7 +7,10 @@ back. `mailmig copy`, `mailmig batch` and the TUI all copy through it, so each d
    APPEND and keep nothing; a message verify finds missing leaves the journal, so the next
    copy sends it again,
 4. log all of it to an owner-only per-run file, and keep the measured rate for the next
-   estimate.
+   estimate,
+5. keep a record of the run (with its report) in the history under a run id, and mark
+   every message it appends in the journal with that id, so `mailmig undo` can take
+   exactly those back out (engine/history.py, engine/undo.py).
 
 `prepare()` opens both accounts and plans (the TUI shows the plan and waits for Enter);
 `run()` does the rest; `copy()` is both at once. All block: call them from a worker thread.
@@ -22,7 +25,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mailmig_tui.engine.copy_log import open_log
+from mailmig_tui.accounts import to_url
+from mailmig_tui.engine import history
+from mailmig_tui.engine.copy_log import CopyLog, open_log
 from mailmig_tui.engine.events import (
     CopyEvent,
     CopyReport,
@@ -33,8 +38,8 @@ from mailmig_tui.engine.events import (
 )
 from mailmig_tui.engine.folder_copier import CopySettings, EventSink
 from mailmig_tui.engine.journal import Journal, default_path
-from mailmig_tui.engine.plan import CopyOptions, Plan, map_accounts
-from mailmig_tui.engine.rates import Estimate, estimate, load_rate, save_rate
+from mailmig_tui.engine.plan import CopyFilter, CopyOptions, Plan, map_accounts
+from mailmig_tui.engine.rates import Estimate, plan_estimate, save_rate
 from mailmig_tui.engine.saved_maps import load_overrides
 from mailmig_tui.engine.session import Accounts, CopySession
 from mailmig_tui.engine.verify import VerifyReport, verify
@@ -67,14 +72,44 @@ class PreparedCopy:
     plan: Plan
     request: CopyRequest
     estimate: Estimate
+    replanning: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def set_repair(self, on: bool) -> None:
+        """Turn `--repair` on or off before the run (the TUI's plan screen toggles it)."""
+        settings = replace(self.request.settings, repair=on)
+        self.request = replace(self.request, settings=settings)
+
+    def replan(self, copy_filter: CopyFilter) -> tuple[Plan, Estimate]:
+        """Plan again with another copy filter (the TUI's plan screen; blocking). One at a
+        time: the session's connections serve one thread."""
+        with self.replanning:
+            options = replace(
+                self.request.options,
+                since=copy_filter.since,
+                before=copy_filter.before,
+                skip_larger_than=copy_filter.skip_larger_than,
+            )
+            plan = self.session.plan(options)
+            source, target = self.session.source, self.session.target
+            self.estimate = plan_estimate(source, target, plan, self.request.settings)
+            self.plan = plan
+            self.request = replace(self.request, options=options)
+            return plan, self.estimate
+
+    def set_connections(self, connections: int) -> None:
+        """Connections per server for the run (the TUI's plan screen sets it)."""
+        settings = replace(self.request.settings, connections=connections)
+        self.request = replace(self.request, settings=settings)
 
     def close(self) -> None:
-        """Log out, and close the journal if the service opened it (blocking)."""
-        try:
-            self.session.close()
-        finally:
-            if self.owns_journal and self.journal is not None:
-                self.journal.close()
+        """Log out, and close the journal if the service opened it (blocking); after a
+        replan() under way, whose connections these are."""
+        with self.replanning:
+            try:
+                self.session.close()
+            finally:
+                if self.owns_journal and self.journal is not None:
+                    self.journal.close()
 
 
 class CopyService:
@@ -105,8 +140,8 @@ class CopyService:
                 saved = load_overrides(self.accounts.source, self.accounts.target)
                 options = replace(options, saved_overrides=saved)
             plan = session.plan(options)
-            rate = load_rate(self.accounts.source, self.accounts.target)
-            guess = estimate(plan.messages_to_copy, plan.bytes_to_copy, rate)
+            guess = plan_estimate(session.source, session.target, plan, request.settings)
+            request = replace(request, options=options)  # with the saved map, for replan()
             stack.pop_all()
         return PreparedCopy(session, journal, owns, plan, request, guess)
 
@@ -128,6 +163,10 @@ class CopyService:
         log = open_log()
         if log is not None:
             log.plan(plan, request.description)
+        record = self._start_record(request, log)
+        pair = (self.accounts.source.identity, self.accounts.target.identity)
+        if prepared.journal is not None:
+            prepared.journal.start_run(*pair, record.run_id)
 
         def emit(event: CopyEvent) -> None:
             if log is not None:
@@ -152,12 +191,49 @@ class CopyService:
                 log.report(report)
                 log.verify(report.verify, report.verify_problem)
         finally:
+            if prepared.journal is not None:
+                prepared.journal.end_run(*pair)
             prepared.close()
             if log is not None:
                 log.close()
         report.log_path = log.path if log is not None else None
+        report.run_id = record.run_id
+        self._finish_record(record, report)
         on_event(Finished(report))
         return report
+
+    def _start_record(self, request: CopyRequest, log: CopyLog | None) -> history.RunRecord:
+        source, target = self.accounts.source, self.accounts.target
+        record = history.RunRecord(
+            run_id=history.new_run_id(),
+            started=history.local_time(),
+            source=source.display,
+            target=target.display,
+            source_identity=source.identity,
+            target_identity=target.identity,
+            target_account=target.name or ("" if target.kind == "command" else to_url(target)),
+            description=request.description,
+            log=str(log.path) if log is not None else None,
+            verify_wanted=request.verify,
+        )
+        self._save_record(record, log)
+        return record
+
+    def _finish_record(self, record: history.RunRecord, report: CopyReport) -> None:
+        record.finished = history.local_time()
+        record.result = history.result_of(report)
+        record.report = report.as_json()
+        self._save_record(record, None)
+
+    @staticmethod
+    def _save_record(record: history.RunRecord, log: CopyLog | None) -> None:
+        """History is a convenience: a state directory that cannot take the record must not
+        stop (or fail) a copy; the log says so."""
+        try:
+            history.save(record)
+        except MailmigError as exc:
+            if log is not None:
+                log.line(f"history: {exc.one_line()}")
 
     def _verify_copy(
         self,
@@ -174,6 +250,7 @@ class CopyService:
                     target,
                     [work.mapping for work in plan.folders],
                     only=prepared.request.options.only_uids,
+                    skip={w.mapping.source: w.filtered_out for w in plan.folders},
                     progress=lambda done, total: emit(Verifying(done, total)),
                     cancel=cancel,
                 )

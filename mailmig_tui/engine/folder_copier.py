@@ -9,29 +9,34 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from mailmig_tui.engine.append_window import AppendWindow, InFlightBudget
+from mailmig_tui.engine.chunked_fetch import SourcePool, ordered_batches
 from mailmig_tui.engine.events import (
+    Altered,
     CopyEvent,
     Failure,
     FolderReport,
     MessageCopied,
     MessageFailed,
     MessageRef,
+    MessageRepaired,
     MessageSkipped,
     Reconnecting,
     ServerBusy,
 )
 from mailmig_tui.engine.identity import identity_of, probe_of
 from mailmig_tui.engine.journal import Journal, JournalEntry
-from mailmig_tui.engine.plan import FolderWork, Plan, analyse_folder
+from mailmig_tui.engine.plan import FolderWork, Plan, analyse_folder, same_flags
+from mailmig_tui.engine.repair import repair
 from mailmig_tui.errors import (
     ConnectError,
     FolderMissing,
     MailmigError,
+    MessageRejected,
     MessageTooLarge,
     QuotaExceeded,
     ServerThrottled,
@@ -52,8 +57,17 @@ class CopySettings:
     batch_bytes: int = 2 * 1024 * 1024
     """Bytes fetched from the source at once: bounds memory whatever the mailbox size."""
     batch_messages: int = 100
-    connections: int = 4
-    """Folders copied at once, each over its own source and target connection."""
+    connections: int | None = None
+    """The most connections opened to each server (see `runner.plan_connections`): a
+    connection pair per folder being copied, the rest fetching big folders in parallel.
+    None: the servers' presets decide (`presets.default_connections`)."""
+    fetch_helpers: int = 8
+    """Extra source connections one folder may fetch over at once (from the shared pool)."""
+    append_window_batches: int = 32
+    append_window_bytes: int = 32 * 1024 * 1024
+    """Batches, and their bytes, sent to the target before the oldest answer is read: a
+    round trip is paid per half window, not per batch. The bytes are a budget for all
+    folders together (one big INBOX far away can use it all; 32 MB is 100 ms at 320 MB/s)."""
     max_reconnects: int = 5
     """Reconnect attempts per folder without progress before the run gives up."""
     backoff: float = 1.0
@@ -63,6 +77,9 @@ class CopySettings:
     messages are reported as failed (a re-run copies them)."""
     sleep: Callable[[float], None] | None = None
     """Test hook: called to wait instead of waiting on the cancel event (a fake clock)."""
+    repair: bool = False
+    """`--repair`: send a message the target refused once more, repaired (bare LF to CRLF,
+    8-bit headers RFC 2047 encoded, NUL removed), and report it as altered."""
 
 
 def allowed_flags(flags: Sequence[str], permanent: frozenset[str] | None) -> tuple[str, ...]:
@@ -119,7 +136,13 @@ class FolderCopier:
         cancel: threading.Event,
         on_event: EventSink,
         settings: CopySettings,
+        fetch_pool: SourcePool | None = None,
+        append_budget: InFlightBudget | None = None,
     ) -> None:
+        self.fetch_pool = fetch_pool
+        self.append_budget = append_budget
+        """Bytes in flight to the target, shared by all workers (see `InFlightBudget`)."""
+        """Extra source connections a big folder may fetch over (shared by all workers)."""
         self.plan = plan
         self.source, self.target = source, target
         self.open_source, self.open_target = open_source, open_target
@@ -201,6 +224,7 @@ class FolderCopier:
             limit=self.plan.size_limit,
             claimed=set(),
             only=work.only,
+            copy_filter=self.plan.filter,
         )
         # An APPEND whose answer was lost is now found on the target: that copy was ours.
         planned = {p.uid: p for p in work.to_copy}
@@ -224,12 +248,15 @@ class FolderCopier:
         if work.newly_matched:
             self.journal.record(key, work.newly_matched)
         for entry, flags in work.flag_updates:
-            if entry.target_uid is not None:
-                self.target.set_flags(
-                    mapping.target, entry.target_uid, allowed_flags(flags, permanent)
-                )
-                self.journal.record(key, [replace(entry, flags=flags)])
+            if entry.target_uid is None:
+                continue
+            wanted = allowed_flags(flags, permanent)
+            # What the target cannot keep is no change: storing it again and again would
+            # count a flag update on every run.
+            if not same_flags(wanted, allowed_flags(entry.flags, permanent)):
+                self.target.set_flags(mapping.target, entry.target_uid, wanted)
                 report.flags_updated += 1
+            self.journal.record(key, [replace(entry, flags=flags)])
         work.flag_updates = []
         for probe in work.too_large:
             if probe.uid not in counted:
@@ -243,57 +270,79 @@ class FolderCopier:
                 )
         probes = {p.uid: p for p in work.to_copy}
         todo = [p for p in work.to_copy if p.uid not in counted]
-        # closing(): stop the fetching thread now, not when the generator is collected.
-        with contextlib.closing(self._prefetched(mapping.source, todo)) as stream:
-            for uids, messages in stream:
-                if self.cancel.is_set():
-                    return
-                self._append_batch(work, report, messages, probes, permanent, counted)
-                returned = {m.uid for m in messages}
-                for uid in uids:
-                    if uid not in returned:
-                        counted.add(uid)
-                        ref = describe(mapping.source, probes[uid])
-                        # Gone from the source: nothing left to account for.
-                        report.source_messages -= 1
-                        self.emit(MessageSkipped(ref, "deleted on the source during the run"))
+        window: AppendWindow[list[Message]] = AppendWindow(
+            self.target,
+            mapping.target,
+            max_batches=self.settings.append_window_batches,
+            max_bytes=self.settings.append_window_bytes,
+            budget=self.append_budget,
+        )
+        over_quota: list[QuotaExceeded] = []
+
+        def settle(answered: Iterator[tuple[list[Message], list[AppendResult]]]) -> None:
+            for batch, answers in answered:
+                batch = batch[: len(answers)]  # fewer when the line broke mid-batch
+                if over_quota:
+                    # Sent before the first "over quota" answer came back; refused for the
+                    # same reason, they count as not copied, as if the folder had stopped
+                    # before sending them (which it did, unpipelined).
+                    kept = [
+                        (m, a)
+                        for m, a in zip(batch, answers, strict=True)
+                        if not isinstance(a.error, QuotaExceeded)
+                    ]
+                    batch, answers = [m for m, _a in kept], [a for _m, a in kept]
+                try:
+                    self._append_batch(
+                        work, report, batch, probes, permanent, counted, first=answers
+                    )
+                except QuotaExceeded as exc:  # the rest in flight is still accounted for
+                    over_quota.append(exc)
+
+        try:
+            # closing(): stop the fetching threads now, not when the generator is collected.
+            with contextlib.closing(self._prefetched(mapping.source, todo)) as stream:
+                for uids, messages in stream:
+                    if self.cancel.is_set() or over_quota:
+                        break
+                    outgoing = [
+                        replace(m, flags=allowed_flags(m.flags, permanent)) for m in messages
+                    ]
+                    settle(window.push(messages, outgoing, self.cancel.is_set))
+                    returned = {m.uid for m in messages}
+                    for uid in uids:
+                        if uid not in returned:
+                            counted.add(uid)
+                            ref = describe(mapping.source, probes[uid])
+                            # Gone from the source: nothing left to account for.
+                            report.source_messages -= 1
+                            self.emit(MessageSkipped(ref, "deleted on the source during the run"))
+            settle(window.drain())  # what is in flight is answered, also after a cancel
+        except MailmigError:
+            # The source failed: what the target was sent is still answered and journaled,
+            # and its connection is left with no command half sent.
+            if not window.broken:
+                with contextlib.suppress(MailmigError):
+                    settle(window.drain())
+            raise
+        finally:
+            window.close()  # whatever is left in flight gives its share of the budget back
+        if over_quota:
+            raise over_quota[0]  # the target is full: stop this folder, keep what was copied
 
     def _prefetched(
         self, folder: str, todo: Sequence[HeaderProbe]
     ) -> Generator[tuple[list[int], list[Message]], None, None]:
-        """Batches from the source, the next one fetched while the current one is appended.
-
-        The source connection is used only by the fetching thread meanwhile; the queue of one
-        batch bounds memory to about three batches whatever the folder's size.
-        """
-        handoff: queue.Queue[tuple[list[int], list[Message]] | BaseException | None] = queue.Queue(
-            maxsize=1
+        """Batches from the source in order, fetched ahead over this worker's source
+        connection and idle pooled ones while the current batch is appended; memory is
+        bounded by about one batch per fetching connection (see `chunked_fetch`)."""
+        return ordered_batches(
+            self.source,
+            self.fetch_pool,
+            folder,
+            batches(todo, self.settings),
+            self.settings.fetch_helpers,
         )
-        stop = threading.Event()
-
-        def produce() -> None:
-            try:
-                for uids in batches(todo, self.settings):
-                    if stop.is_set():
-                        return
-                    handoff.put((uids, list(self.source.fetch(folder, uids))))
-                handoff.put(None)
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                handoff.put(exc)
-
-        fetcher = threading.Thread(target=produce, name="mailmig-fetch", daemon=True)
-        fetcher.start()
-        try:
-            while (item := handoff.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            while fetcher.is_alive():  # unblock a producer waiting on the full queue
-                with contextlib.suppress(queue.Empty):
-                    handoff.get(timeout=0.05)
-            fetcher.join()
 
     def _append_batch(
         self,
@@ -303,14 +352,17 @@ class FolderCopier:
         probes: dict[int, HeaderProbe],
         permanent: frozenset[str] | None,
         counted: set[int],
+        first: list[AppendResult] | None = None,
     ) -> None:
-        """Append a batch in one go, then journal it in one commit."""
+        """Append a batch in one go (or take `first`, the answers to its pipelined send),
+        then journal it in one commit."""
         mapping = work.mapping
         outgoing = [replace(m, flags=allowed_flags(m.flags, permanent)) for m in messages]
-        results = self._append_retrying(mapping.target, outgoing)
+        results = self._append_retrying(mapping.target, outgoing, first)
+        repairs = self._repair_refused(mapping.target, outgoing, results)
         entries: list[JournalEntry] = []
         over_quota: QuotaExceeded | None = None
-        for message, result in zip(messages, results, strict=True):
+        for index, (message, result) in enumerate(zip(messages, results, strict=True)):
             if isinstance(result.error, Throttled) and self.cancel.is_set():
                 continue  # never sent for good: neither copied nor failed; a re-run sends it
             counted.add(message.uid)
@@ -328,15 +380,58 @@ class FolderCopier:
             if validity is None and result.uid is not None:
                 validity = self._target_validity(mapping.target)
             entries.append(
-                JournalEntry(message.uid, validity, result.uid, identity_of(probe), message.flags)
+                JournalEntry(
+                    message.uid, validity, result.uid, str(identity_of(probe)), message.flags
+                )
             )
-            report.count_copied(message.uid, len(message.data))
-            self.emit(MessageCopied(MessageRef(mapping.source, message.uid, len(message.data))))
-        self.journal.record(work.key, entries)
+            sent = len(outgoing[index].data)
+            report.count_copied(message.uid, sent)
+            if index in repairs:
+                altered = Altered(describe(mapping.source, probe), repairs[index])
+                report.repaired.append(altered)
+                self.emit(MessageRepaired(altered))
+            self.emit(MessageCopied(MessageRef(mapping.source, message.uid, sent)))
+        self.journal.record(work.key, entries, appended=True)
         if over_quota is not None:
             raise over_quota  # the target is full: stop this folder, keep what was copied
 
-    def _append_retrying(self, folder: str, outgoing: Sequence[Message]) -> list[AppendResult]:
+    def _repair_refused(
+        self, folder: str, outgoing: list[Message], results: list[AppendResult]
+    ) -> dict[int, str]:
+        """With `repair`: each plain refusal (not size, quota or throttling) is sent once
+        more in a repaired form, where repairing changes anything. `outgoing` and `results`
+        are updated in place; returns index -> what the repair changed, for those the
+        target then took."""
+        if not self.settings.repair:
+            return {}
+        repaired: dict[int, str] = {}
+        for index, result in enumerate(results):
+            if type(result.error) is not MessageRejected:
+                continue
+            fixed = repair(outgoing[index].data)
+            if not fixed.change or self.cancel.is_set():
+                continue
+            retry = replace(outgoing[index], data=fixed.data)
+            again = self.target.append(folder, [retry])[0]
+            if again.error is None:
+                outgoing[index], results[index] = retry, again
+                repaired[index] = f"repaired: {fixed.change}"
+            else:
+                results[index] = AppendResult(
+                    None,
+                    error=MessageRejected(
+                        f"{result.error.message}; refused again after repair "
+                        f"({fixed.change}): {again.error.message}"
+                    ),
+                )
+        return repaired
+
+    def _append_retrying(
+        self,
+        folder: str,
+        outgoing: Sequence[Message],
+        first: list[AppendResult] | None = None,
+    ) -> list[AppendResult]:
         """Append; messages the target throttled are sent again, in order, after its wait.
 
         Bounded by `throttle_retries`; what is still throttled then comes back as such.
@@ -344,7 +439,10 @@ class FolderCopier:
         results: list[AppendResult] = [AppendResult(None)] * len(outgoing)
         pending = list(range(len(outgoing)))
         for attempt in range(1, self.settings.throttle_retries + 2):
-            answers = self.target.append(folder, [outgoing[i] for i in pending])
+            if first is not None:  # the answers to the pipelined send: the first attempt
+                answers, first = first, None
+            else:
+                answers = self.target.append(folder, [outgoing[i] for i in pending])
             throttled: list[Throttled] = []
             retry: list[int] = []
             for index, answer in zip(pending, answers, strict=True):

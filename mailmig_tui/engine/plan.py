@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+from typing import Protocol, runtime_checkable
 
 from mailmig_tui import presets
-from mailmig_tui.engine.identity import identity_of
+from mailmig_tui.engine.identity import Identity, TargetPool, identity_of
 from mailmig_tui.engine.journal import FolderKey, Journal, JournalEntry
 from mailmig_tui.engine.mapping import (
     FolderMapping,
@@ -23,11 +25,122 @@ from mailmig_tui.engine.mapping import (
     resolve_overrides,
     select_folders,
 )
-from mailmig_tui.errors import FolderMapConflict, FolderMissing, MappingConflict
+from mailmig_tui.engine.wording import human_size
+from mailmig_tui.errors import (
+    ConnectError,
+    FolderMapConflict,
+    FolderMissing,
+    MailmigError,
+    MappingConflict,
+    ProtocolError,
+    UsageError,
+)
 from mailmig_tui.model import AccountSpec, FolderInfo
 from mailmig_tui.presets import Preset
 from mailmig_tui.special import is_inbox
-from mailmig_tui.stores.base import HeaderProbe, MailStore
+from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
+
+
+@dataclass(frozen=True)
+class CopyFilter:
+    """Which selected messages a copy takes at all: received since/before a day, and at most
+    a size. A message outside it is "filtered out": not copied, not counted as to copy, and
+    left for a later run without the filter."""
+
+    since: date | None = None
+    """Received (INTERNALDATE) on this day or later, as IMAP SEARCH SINCE counts."""
+    before: date | None = None
+    """Received before this day (the day itself excluded), as IMAP SEARCH BEFORE."""
+    skip_larger_than: int | None = None
+    """At most this many bytes (RFC822.SIZE); larger ones are filtered out. Not the
+    target's size limit (`CopyOptions.max_size`), which counts them too large."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.before or self.skip_larger_than)
+
+    def describe(self) -> str:
+        """ "received since 2024-01-01, before 2025-01-01, at most 25.0 MB" ("" when off)."""
+        parts = []
+        if self.since is not None:
+            parts.append(f"since {self.since.isoformat()}")
+        if self.before is not None:
+            parts.append(f"before {self.before.isoformat()}")
+        text = "received " + ", ".join(parts) if parts else ""
+        if self.skip_larger_than is not None:
+            text += (", " if text else "") + f"at most {human_size(self.skip_larger_than)}"
+        return text
+
+    def excluded(
+        self, source: MailStore, folder: str, uids: Sequence[int], sizes: Mapping[int, int] | None
+    ) -> set[int]:
+        """Which of `uids` fall outside (blocking). Dates are asked of the store's own
+        search (IMAP: UID SEARCH SINCE/BEFORE on the server; local stores: their
+        INTERNALDATEs); sizes come from `sizes` where planning read them already."""
+        out: set[int] = set()
+        if not uids:
+            return out
+        if self.since is not None or self.before is not None:
+            query = SearchQuery(since=_midnight(self.since), before=_midnight(self.before))
+            inside = set(source.search(folder, query))
+            out.update(u for u in uids if u not in inside)
+        if self.skip_larger_than is not None:
+            if sizes is None:
+                sizes = {p.uid: p.size for p in source.sizes(folder, list(uids))}
+            limit = self.skip_larger_than
+            out.update(u for u in uids if sizes.get(u, 0) > limit)
+        return out
+
+
+def _midnight(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(), tzinfo=UTC)
+
+
+def parse_size(text: str) -> int:
+    """ "25M", "500K", "1G", "1.5M" or plain bytes -> bytes (K = 1024); ValueError if not."""
+    cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
+    factor = 1
+    if cleaned and cleaned[-1] in "KMG":
+        factor = 1024 ** ("KMG".index(cleaned[-1]) + 1)
+        cleaned = cleaned[:-1]
+    value = float(cleaned.strip())  # ValueError on anything else
+    if not value > 0 or value != value or value == float("inf"):
+        raise ValueError(text)
+    return max(1, round(value * factor))
+
+
+def filter_options(args: object) -> CopyFilter:
+    """`--since`, `--before`, `--skip-larger-than` of a parsed command line (absent ones:
+    no filter); raises UsageError naming the option that is wrong."""
+    since = _day_option("--since", getattr(args, "since", None))
+    before = _day_option("--before", getattr(args, "before", None))
+    if since is not None and before is not None and since >= before:
+        raise UsageError(
+            f"--since {since} is not before --before {before}: no message could match",
+            "--since is inclusive, --before exclusive",
+        )
+    text = getattr(args, "skip_larger_than", None)
+    try:
+        skip_larger_than = None if text is None else parse_size(str(text))
+    except ValueError:
+        raise UsageError(
+            "--skip-larger-than must be a positive number of bytes, or with K, M or G: "
+            f"not {text!r}",
+            "for example --skip-larger-than 25M",
+        ) from None
+    return CopyFilter(since, before, skip_larger_than)
+
+
+def _day_option(option: str, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise UsageError(
+            f"{option} must be a day as YYYY-MM-DD: not {text!r}",
+            f"for example {option} 2024-01-31",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -39,6 +152,13 @@ class CopyOptions:
     """The pair's saved folder map (the TUI's `m` screen): applied under `overrides`, and
     an entry naming a folder gone from the source is left out instead of refused."""
     max_size: int | None = None
+    """The target's size limit (`--max-size`): larger messages count as too large instead
+    of being sent; it replaces the preset's own limit (see `size_limit`)."""
+    since: date | None = None
+    before: date | None = None
+    skip_larger_than: int | None = None
+    """With `since` and `before`, the copy filter (see `CopyFilter`): what it leaves out
+    is filtered out, not too large."""
     dry_run: bool = False
     only_uids: Mapping[str, frozenset[int]] = field(default_factory=dict)
     """Source folder -> the UIDs to copy from it (the TUI's marked messages); folders not
@@ -46,6 +166,10 @@ class CopyOptions:
     source_preset: str = "auto"
     target_preset: str = "auto"
     """"auto" (recognise Exchange/Gmail), "none", or a preset name (see presets.py)."""
+
+    @property
+    def filter(self) -> CopyFilter:
+        return CopyFilter(self.since, self.before, self.skip_larger_than)
 
 
 @dataclass
@@ -63,10 +187,16 @@ class FolderWork:
     to_copy: list[HeaderProbe] = field(default_factory=list)
     too_large: list[HeaderProbe] = field(default_factory=list)
     present: int = 0
+    filtered_out: frozenset[int] = frozenset()
+    """Selected source UIDs outside the copy filter: neither copied nor to copy."""
     newly_matched: list[JournalEntry] = field(default_factory=list)
     """Found on the target by content identity: to be written to the journal."""
     flag_updates: list[tuple[JournalEntry, tuple[str, ...]]] = field(default_factory=list)
-    """Journaled copies whose source flags changed since: (entry, current source flags)."""
+    """Copies whose flags differ from the source's: (entry with the flags the target has
+    as far as known, current source flags)."""
+    error: str = ""
+    """The folder could not be opened (STATUS, SELECT or EXAMINE failed): it is reported
+    with this error and left alone, and the other folders go on."""
 
     @property
     def bytes_to_copy(self) -> int:
@@ -83,10 +213,15 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     source_preset: Preset | None = None
     target_preset: Preset | None = None
+    filter: CopyFilter = field(default_factory=CopyFilter)
 
     @property
     def messages_to_copy(self) -> int:
         return sum(len(f.to_copy) for f in self.folders)
+
+    @property
+    def filtered_out(self) -> int:
+        return sum(len(f.filtered_out) for f in self.folders)
 
     @property
     def bytes_to_copy(self) -> int:
@@ -182,6 +317,60 @@ def _still_there(saved: Mapping[str, str], folders: Sequence[FolderInfo]) -> dic
     return {s: t for s, t in saved.items() if s in names or is_inbox(s)}
 
 
+@runtime_checkable
+class PipelinedPlanning(Protocol):
+    """A store that answers planning's questions for many folders in one round trip."""
+
+    def counts(self, folders: Sequence[str]) -> dict[str, tuple[int, int]]: ...
+
+    def uid_sizes(self, folders: Sequence[str]) -> dict[str, dict[int, int]]: ...
+
+
+@dataclass(frozen=True)
+class Known:
+    """What planning already read for a folder in bulk, so `analyse_folder` need not ask."""
+
+    source: FolderInfo
+    """The source folder's STATUS, read with the listing moments ago."""
+    sizes: dict[int, int] | None = None
+    """uid -> size of every source message."""
+    target: tuple[int, int] | None = None
+    """(messages, uidvalidity) of the target folder."""
+
+
+def read_ahead(
+    source: MailStore,
+    target: MailStore,
+    pairs: Sequence[tuple[FolderMapping, FolderInfo]],
+    target_folders: Mapping[str, FolderInfo],
+) -> dict[str, Known]:
+    """Every folder's UIDs and sizes, and every existing target folder's count, each in one
+    pipelined round trip where the stores can (IMAP): at a 100 ms round trip, asking folder
+    by folder kept a copy waiting seconds before its first message. Empty source folders
+    are not opened at all, nor, later, target folders found empty."""
+    readable = [(m, info) for m, info in pairs if info.selectable and not info.error]
+    sizes: dict[str, dict[int, int]] = {}
+    counts: dict[str, tuple[int, int]] = {}
+    try:
+        if isinstance(source, PipelinedPlanning):
+            names = [m.source for m, info in readable if info.messages]
+            sizes = source.uid_sizes(names) if names else {}
+            sizes.update({m.source: {} for m, info in readable if not info.messages})
+        if isinstance(target, PipelinedPlanning):
+            names = sorted(
+                {m.target for m, _i in readable if m.target in target_folders}
+                & {name for name, f in target_folders.items() if f.selectable}
+            )
+            counts = target.counts(names) if names else {}
+    except ConnectError:
+        raise
+    except MailmigError:  # asked again folder by folder, where each error is reported
+        return {}
+    return {
+        m.source: Known(info, sizes.get(m.source), counts.get(m.target)) for m, info in readable
+    }
+
+
 def build_plan(
     source_spec: AccountSpec,
     target_spec: AccountSpec,
@@ -193,24 +382,37 @@ def build_plan(
     mapped = map_accounts(source, target, options)
     target_folders = mapped.target_folders
     limit = size_limit(target, options.max_size, mapped.target_preset)
+    known = read_ahead(source, target, mapped.pairs, target_folders)
     claimed: dict[str, set[int]] = defaultdict(set)
-    works = [
-        analyse_folder(
-            source_spec,
-            target_spec,
-            source,
-            target,
-            journal,
-            mapping,
-            info,
-            target_exists=mapping.target in target_folders
-            and target_folders[mapping.target].selectable,
-            limit=limit,
-            claimed=claimed[mapping.target],
-            only=options.only_uids.get(mapping.source),
-        )
-        for mapping, info in mapped.pairs
-    ]
+    works = []
+    for mapping, info in mapped.pairs:
+        try:
+            if info.error:
+                raise ProtocolError(info.error)
+            work = analyse_folder(
+                source_spec,
+                target_spec,
+                source,
+                target,
+                journal,
+                mapping,
+                info,
+                target_exists=mapping.target in target_folders
+                and target_folders[mapping.target].selectable,
+                limit=limit,
+                claimed=claimed[mapping.target],
+                only=options.only_uids.get(mapping.source),
+                known=known.get(mapping.source),
+                copy_filter=options.filter,
+            )
+        except ConnectError:
+            raise
+        except MailmigError as exc:  # this folder cannot be opened: the others go on
+            key = FolderKey(
+                source_spec.identity, mapping.source, 0, target_spec.identity, mapping.target
+            )
+            work = FolderWork(mapping, info, False, key, error=exc.one_line())
+        works.append(work)
     plan = Plan(
         source_spec,
         target_spec,
@@ -219,6 +421,7 @@ def build_plan(
         target.quota("INBOX"),
         source_preset=mapped.source_preset,
         target_preset=mapped.target_preset,
+        filter=options.filter,
     )
     if plan.quota is not None:
         used, total = plan.quota
@@ -243,9 +446,13 @@ def analyse_folder(
     limit: int | None,
     claimed: set[int],
     only: frozenset[int] | None = None,
+    known: Known | None = None,
+    copy_filter: CopyFilter | None = None,
 ) -> FolderWork:
-    """Decide per source message: done, present on the target, too large, or to copy."""
-    status = source.folder_status(mapping.source)
+    """Decide per source message: filtered out, done, present on the target, too large, or
+    to copy. The filter comes first: what it leaves out is not even looked for on the
+    target, so a later run without it finds those messages as they are."""
+    status = known.source if known is not None else source.folder_status(mapping.source)
     key = FolderKey(
         source_spec.identity,
         mapping.source,
@@ -254,14 +461,25 @@ def analyse_folder(
         mapping.target,
     )
     work = FolderWork(mapping, status, target_exists, key, only)
-    source_uids = [u for u in source.uids(mapping.source) if only is None or u in only]
+    sizes = known.sizes if known is not None else None
+    all_uids = sorted(sizes) if sizes is not None else source.uids(mapping.source)
+    source_uids = [u for u in all_uids if only is None or u in only]
     work.selected = len(source_uids)
+    if copy_filter is not None and copy_filter.active:
+        out = copy_filter.excluded(source, mapping.source, source_uids, sizes)
+        if out:
+            work.filtered_out = frozenset(out)
+            source_uids = [u for u in source_uids if u not in out]
     target_uids: set[int] = set()
     target_validity = 0
     if target_exists:
         try:
-            target_validity = target.folder_status(mapping.target).uidvalidity
-            target_uids = set(target.uids(mapping.target))
+            if known is not None and known.target is not None:
+                count, target_validity = known.target
+                target_uids = set(target.uids(mapping.target)) if count else set()
+            else:
+                target_validity = target.folder_status(mapping.target).uidvalidity
+                target_uids = set(target.uids(mapping.target))
         except FolderMissing:
             work.target_exists = False
     entries = journal.entries(key) if journal else {}
@@ -284,30 +502,72 @@ def analyse_folder(
     if not remaining:
         return work
     unclaimed = sorted(target_uids - claimed)
-    if not unclaimed and not entries:
-        # Nothing on the target to recognise (a first copy): sizes are all the plan needs.
-        _classify_by_size(work, source.sizes(mapping.source, remaining), limit)
+    if not unclaimed:
+        # Nothing on the target to recognise (a first copy, or the target folder emptied
+        # since): sizes are all the plan needs.
+        if sizes is not None:
+            by_size = [HeaderProbe(u, sizes[u], None, b"") for u in remaining]
+        else:
+            by_size = source.sizes(mapping.source, remaining)
+        _classify_by_size(work, by_size, limit)
         if work.too_large:  # fetch their headers, to name them in the report
             work.too_large = source.probes(mapping.source, [p.uid for p in work.too_large])
         return work
-    by_identity: dict[str, list[int]] = defaultdict(list)
+    pool = TargetPool()
+    target_flags: dict[int, tuple[str, ...]] = {}
     for probe in target.probes(mapping.target, unclaimed) if unclaimed else []:
-        by_identity[identity_of(probe)].append(probe.uid)
+        pool.add(identity_of(probe), probe.uid)
+        target_flags[probe.uid] = probe.flags
+    # Two passes: exact copies first, then those a server altered a little, so that a
+    # near copy never takes the place of a true one.
+    unmatched: list[tuple[HeaderProbe, Identity]] = []
     for probe in source.probes(mapping.source, remaining):
         identity = identity_of(probe)
-        candidates = by_identity.get(identity)
-        if candidates:
-            target_uid = candidates.pop(0)
-            claimed.add(target_uid)
-            work.present += 1
-            work.newly_matched.append(
-                JournalEntry(probe.uid, target_validity, target_uid, identity, probe.flags)
-            )
+        match = pool.take(identity)
+        if match is None:
+            unmatched.append((probe, identity))
+        else:
+            _matched(work, probe, identity, match.uid, target_validity, target_flags, claimed)
+    for probe, identity in unmatched:
+        match = pool.take(identity, exact=False)
+        if match is not None:
+            _matched(work, probe, identity, match.uid, target_validity, target_flags, claimed)
         elif limit is not None and probe.size > limit:
             work.too_large.append(probe)
         else:
             work.to_copy.append(probe)
+    work.to_copy.sort(key=lambda p: p.uid)
+    work.too_large.sort(key=lambda p: p.uid)
     return work
+
+
+def _matched(
+    work: FolderWork,
+    probe: HeaderProbe,
+    identity: Identity,
+    target_uid: int,
+    target_validity: int,
+    target_flags: Mapping[int, tuple[str, ...]],
+    claimed: set[int],
+) -> None:
+    """A source message found on the target without the journal: journal it, and bring its
+    flags over when they differ (they changed on the source since an earlier run)."""
+    claimed.add(target_uid)
+    work.present += 1
+    entry = JournalEntry(probe.uid, target_validity, target_uid, str(identity), probe.flags)
+    work.newly_matched.append(entry)
+    on_target = target_flags.get(target_uid, ())
+    if not same_flags(on_target, probe.flags):
+        work.flag_updates.append((replace(entry, flags=on_target), probe.flags))
+
+
+def same_flags(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Equal as IMAP compares flags: without case, order or \\Recent."""
+    return _flag_set(a) == _flag_set(b)
+
+
+def _flag_set(flags: Sequence[str]) -> frozenset[str]:
+    return frozenset(f.lower() for f in flags if f.lower() != "\\recent")
 
 
 def _classify_by_size(work: FolderWork, probes: list[HeaderProbe], limit: int | None) -> None:
@@ -324,5 +584,5 @@ def _flag_changes(work: FolderWork, source: MailStore, done: dict[int, JournalEn
     current = source.flags(work.mapping.source, sorted(done))
     for uid, entry in done.items():
         flags = current.get(uid)
-        if flags is not None and sorted(flags) != sorted(entry.flags):
+        if flags is not None and not same_flags(flags, entry.flags):
             work.flag_updates.append((entry, flags))

@@ -16,6 +16,8 @@ import queue
 import threading
 import time
 
+from mailmig_tui.engine.append_window import InFlightBudget
+from mailmig_tui.engine.chunked_fetch import SourcePool
 from mailmig_tui.engine.events import (
     CopyEvent,
     CopyReport,
@@ -25,8 +27,10 @@ from mailmig_tui.engine.events import (
 )
 from mailmig_tui.engine.folder_copier import Connector, CopySettings, EventSink, FolderCopier
 from mailmig_tui.engine.journal import Journal
+from mailmig_tui.engine.malloc_tuning import tune_malloc
 from mailmig_tui.engine.plan import FolderWork, Plan
 from mailmig_tui.errors import ConnectError, MailmigError
+from mailmig_tui.presets import default_connections
 from mailmig_tui.stores.base import MailStore
 
 log = logging.getLogger(__name__)
@@ -72,12 +76,15 @@ def copy_folders(
             except queue.Empty:
                 return
             mapping = folder.mapping
+            report = reports[index]
+            if folder.error:  # could not be opened when planning: listed, never copied
+                emit(FolderDone(report))
+                continue
             emit(
                 FolderStarted(
                     mapping.source, mapping.target, len(folder.to_copy), folder.bytes_to_copy
                 )
             )
-            report = reports[index]
             try:
                 copier.folder(folder, report)
             except ConnectError as exc:  # reconnecting failed for good: stop the whole run
@@ -104,21 +111,35 @@ def copy_folders(
             errors.append(exc.one_line())  # the others go on with fewer connections
             return
         copier = FolderCopier(
-            plan, *stores, open_source, open_target, journal, cancel, emit, settings
+            plan, *stores, open_source, open_target, journal, cancel, emit, settings, pool, budget
         )
+        finished = False
         try:
             work(copier)
+            finished = True
         finally:
             # The planning connections belong to the caller; anything else (this worker's
-            # own, or reconnected ones) is ours to close.
+            # own, or reconnected ones) is ours to close, or, when this worker ran out of
+            # folders, the pool's to lend to a big folder still being fetched.
             for mine, theirs in ((copier.source, source), (copier.target, target)):
-                if not first or mine is not theirs:
+                if first and mine is theirs:
+                    continue
+                if finished and mine is copier.source:
+                    pool.donate(mine)
+                else:
                     mine.close()
 
+    tune_malloc()
+    connections = settings.connections or default_connections(
+        plan.source_preset, plan.target_preset
+    )
+    workers, pooled = plan_connections(connections, len(plan.folders))
+    pool = SourcePool(open_source, pooled)
+    budget = InFlightBudget(settings.append_window_bytes)
     started = time.monotonic()
     result = CopyReport()
     try:
-        extra = max(0, min(settings.connections, len(plan.folders)) - 1)
+        extra = workers - 1
         threads = [
             threading.Thread(target=worker, args=(False,), name=f"mailmig-copy-{n}")
             for n in range(extra)
@@ -129,6 +150,7 @@ def copy_folders(
         for thread in threads:
             thread.join()
     finally:
+        pool.close()
         for report in reports:  # folders never reached: what they hold is not copied
             report.settle()
         result.folders = reports
@@ -136,6 +158,20 @@ def copy_folders(
         result.cancelled = cancel.is_set()
         result.elapsed = time.monotonic() - started
     return result
+
+
+def plan_connections(connections: int, folders: int) -> tuple[int, int]:
+    """(folder workers, pooled fetch connections) within `connections` per server.
+
+    Each worker holds one source and one target connection and copies a folder at a time
+    (a folder's appends stay on one connection, so its order is kept). About half the
+    source budget goes to a pool that lets big folders fetch over several connections at
+    once: one huge INBOX no longer runs on one pair. The target never gets more than
+    `connections`, the source never more than `connections` at any time.
+    """
+    connections = max(1, connections)
+    workers = max(1, min(folders, (connections + 1) // 2))
+    return workers, connections - workers
 
 
 def _planned_report(work: FolderWork) -> FolderReport:
@@ -146,4 +182,6 @@ def _planned_report(work: FolderWork) -> FolderReport:
         mapping.target,
         source_messages=work.selected,
         already_present=work.present,
+        filtered_out=len(work.filtered_out),
+        error=work.error,
     )

@@ -7,9 +7,13 @@ converts its answers into our dataclasses and its exceptions into our one-line e
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import imaplib
 import logging
+import socket
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +24,7 @@ from mailmig_tui.errors import (
     ConnectError,
     FolderMissing,
     MailmigError,
+    MessageRejected,
     ProtocolError,
     ServerThrottled,
     Throttled,
@@ -35,15 +40,57 @@ from mailmig_tui.model import (
     MessageSummary,
 )
 from mailmig_tui.special import with_guessed_roles
-from mailmig_tui.stores import imap_append
+from mailmig_tui.stores import imap_append, imap_esearch, imap_pipelined, imap_remove
 from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery, as_text
 from mailmig_tui.stores.imap_connect import open_client, server_text, shutdown
 from mailmig_tui.stores.imap_folders import folder_from_list, parse_capabilities
 
 log = logging.getLogger(__name__)
 
+
+class AppendCut(ConnectError):
+    """The connection broke while reading a ticket's answers; `results` are those of its
+    first messages, answered before it broke (the rest are unknown)."""
+
+    def __init__(self, message: str, hint: str, results: list[AppendResult]) -> None:
+        super().__init__(message, hint)
+        self.results = results
+
+
+@dataclass
+class MultiAppend:
+    """One MULTIAPPEND command that the tickets of consecutive batches add messages to."""
+
+    folder: str
+    tag: bytes
+    messages: list[Message] = field(default_factory=list)
+    closed: bool = False
+    results: list[AppendResult] | None = None
+    """Once its answer is read (and a refusal resent singly), one per message."""
+
+
+@dataclass
+class AppendTicket:
+    """APPENDs sent by `ImapStore.append_send` whose answers are still to be read."""
+
+    folder: str
+    commands: list[imap_append.SentAppend] = field(default_factory=list)
+    unsent: tuple[Message, ...] = ()
+    """Held back after the server asked to slow down: handed back as throttled."""
+    unsent_reason: MessageRejected | None = None
+    multi: MultiAppend | None = None
+    """The MULTIAPPEND holding this ticket's messages, from index `first` on."""
+    first: int = 0
+    count: int = 0
+
+
 SUMMARY_FIELDS = "DATE FROM TO SUBJECT MESSAGE-ID"
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({SUMMARY_FIELDS})]"
+PROBE_ITEM = (
+    f"BODY.PEEK[HEADER.FIELDS ({SUMMARY_FIELDS} STATUS X-STATUS X-UID X-KEYWORDS "
+    "CONTENT-LENGTH X-IMAP X-IMAPBASE)]"
+)
+"""Probes also take the fields mbox servers rewrite, so identity can leave them out."""
 FETCH_CHUNK = 500
 """UIDs per FETCH: explicit lists (imapclient 4 rejects ranges) keep commands a few KB."""
 _READING = frozenset({"FETCH", "SEARCH", "STATUS", "SORT", "LIST"})
@@ -63,6 +110,14 @@ class ImapStore(MailStore):
         self._selected: tuple[str, bool] | None = None
         self._select_info: dict[bytes, Any] = {}
         self._info: AccountInfo | None = None
+        self._broken: ConnectError | None = None
+        self._open_multi: MultiAppend | None = None
+        """A MULTIAPPEND still taking messages (its CRLF not sent)."""
+        self._unanswered_multi: MultiAppend | None = None
+        """A closed MULTIAPPEND whose answer is not read yet."""
+        """Why the connection is unusable: after a timeout or an abort, whatever the server
+        sends next belongs to the command that failed, so no later command may use it."""
+        _no_delay(client)
 
     # -- connection ----------------------------------------------------------------------
 
@@ -73,20 +128,33 @@ class ImapStore(MailStore):
             shutdown(self.client)
 
     def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run an imapclient call, turning lost connections and timeouts into our errors."""
+        """Run an imapclient call, turning lost connections and timeouts into our errors.
+
+        A connection that failed once stays failed (`_broken`), with the first reason: a
+        caller that carried on after one (a planning sample) must not hide it behind
+        "cannot read from timed out object" on the next command."""
+        if self._open_multi is not None:
+            self._close_multi(what)  # another command must not land inside its literals
+        return self._run(what, func, *args, **kwargs)
+
+    def _run(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._broken is not None:
+            raise type(self._broken)(self._broken.message, self._broken.hint)
         try:
             return func(*args, **kwargs)
         except MailmigError:
             raise
         except TimeoutError:
-            raise TimeoutError_(
+            self._broken = TimeoutError_(
                 f"{self.spec.host} did not answer {what} within {self.spec.timeout:g} s"
-            ) from None
+            )
+            raise TimeoutError_(self._broken.message, self._broken.hint) from None
         except (imaplib.IMAP4.abort, imapclient.exceptions.IMAPClientAbortError, OSError) as exc:
-            raise ConnectError(
+            self._broken = ConnectError(
                 f"lost the connection to {self.spec.host} during {what} ({exc})",
                 "run the command again; finished work is kept",
-            ) from None
+            )
+            raise ConnectError(self._broken.message, self._broken.hint) from None
         except imapclient.exceptions.IMAPClientError as exc:  # a tagged NO or BAD
             text = server_text(exc)
             delay = imap_append.throttle_delay(text)
@@ -135,9 +203,65 @@ class ImapStore(MailStore):
         listing = self._call("LIST", self.client.list_folders)
         folders = [folder_from_list(flags, delim, name) for flags, delim, name in listing]
         if with_status:
-            folders = [self.folder_status(f.name) if f.selectable else f for f in folders]
+            folders = self._statuses(folders)
         folders = with_guessed_roles(folders, self.info().prefix)
         return sorted(folders, key=lambda f: (f.name.upper() != "INBOX", f.name))
+
+    def _statuses(self, folders: list[FolderInfo]) -> list[FolderInfo]:
+        """STATUS of every selectable folder, pipelined: one round trip, not one per folder
+        (a folder the server refuses is asked again alone, for its own error)."""
+        wanted = [f for f in folders if f.selectable]
+        size = self._has("STATUS=SIZE")
+        wires = [self._wire_name(f.name) for f in wanted]
+        answers = self._call("STATUS", imap_pipelined.statuses, self.client._imap, wires, size)
+        figures: dict[str, FolderInfo] = {}
+        for folder, answer in zip(wanted, answers, strict=True):
+            data = answer.data
+            if not answer.ok or not all(k in data for k in imap_pipelined.STATUS_ITEMS):
+                figures[folder.name] = self._status_or_error(folder)
+                continue
+            figures[folder.name] = dataclasses.replace(
+                folder,
+                messages=data[b"MESSAGES"],
+                unseen=data[b"UNSEEN"],
+                size=data.get(b"SIZE", 0) if size else self._summed_size(folder.name),
+                uidvalidity=data[b"UIDVALIDITY"],
+                uidnext=data[b"UIDNEXT"],
+            )
+        return [figures.get(f.name, f) for f in folders]
+
+    def counts(self, folders: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """(messages, uidvalidity) of each folder the server answers for, pipelined; a
+        folder missing from the answer is asked the usual way by the caller."""
+        wires = [self._wire_name(f) for f in folders]
+        answers = self._call("STATUS", imap_pipelined.statuses, self.client._imap, wires, False)
+        return {
+            folder: (answer.data[b"MESSAGES"], answer.data[b"UIDVALIDITY"])
+            for folder, answer in zip(folders, answers, strict=True)
+            if answer.ok and b"MESSAGES" in answer.data and b"UIDVALIDITY" in answer.data
+        }
+
+    def uid_sizes(self, folders: Sequence[str]) -> dict[str, dict[int, int]]:
+        """uid -> size of every message of each folder (EXAMINE and UID FETCH 1:*,
+        pipelined for all folders); a folder the server refuses is left out."""
+        self._selected = None  # the pipeline leaves some folder selected: SELECT anew
+        wires = [self._wire_name(f) for f in folders]
+        answers = self._call("FETCH", imap_pipelined.uid_sizes, self.client._imap, wires)
+        return {
+            folder: sizes
+            for folder, (answer, sizes) in zip(folders, answers, strict=True)
+            if answer.ok
+        }
+
+    def _status_or_error(self, folder: FolderInfo) -> FolderInfo:
+        """The folder's figures, or the folder with the reason it cannot be read: one
+        unreadable folder must not hide the others (a lost connection still raises)."""
+        try:
+            return self.folder_status(folder.name)
+        except ConnectError:
+            raise
+        except (ProtocolError, FolderMissing) as exc:
+            return dataclasses.replace(folder, error=exc.one_line())
 
     def folder_status(self, folder: str) -> FolderInfo:
         listing = self._call("LIST", self.client.list_folders, "", folder)
@@ -195,9 +319,44 @@ class ImapStore(MailStore):
         self._selected = (folder, readonly)
         return self._select_info
 
+    def _leave_writable(self) -> None:
+        """Close the folder opened read-write, without expunging, where UNSELECT allows.
+
+        Never APPEND into the folder this session holds read-write: GNU Mailutils imap4d
+        (mbox) rewrites the file from its stale view when the session ends, losing every
+        message appended meanwhile but the first, and their flags. (Not EXAMINE instead:
+        Courier refuses an APPEND into a folder selected read-only; not CLOSE: it would
+        expunge.)"""
+        if self._has("UNSELECT"):
+            self._selected = None
+            self._call("UNSELECT", self.client.unselect_folder)
+
     def uids(self, folder: str) -> list[int]:
         self._call("SELECT", self._select, folder)
+        if self._has("ESEARCH"):
+            return sorted(self._esearch(b"SEARCH", [b"ALL"]))
         return sorted(int(u) for u in self._call("SEARCH", self.client.search, ["ALL"]))
+
+    def _has(self, capability: str) -> bool:
+        """Whether the server has `capability`, without the NAMESPACE and LIST round trips
+        a first `info()` adds (imapclient keeps the CAPABILITY answer of the login)."""
+        if self._info is not None:
+            return capability in self._info.capabilities
+        caps = parse_capabilities(self._call("CAPABILITY", self.client.capabilities))
+        return capability in caps
+
+    def _esearch(self, command: bytes, args: list[bytes]) -> list[int]:
+        """`UID SEARCH|SORT RETURN (ALL) …`: the matching UIDs as one compact sequence set
+        (RFC 4731/5267) instead of one number each, in the order the server gives."""
+        answer = self._call(
+            command.decode(),
+            self.client._raw_command_untagged,
+            command,
+            [b"RETURN", b"(ALL)", *args],
+            response_name="ESEARCH",
+        )
+        # Several untagged ESEARCH lines cannot come for one command; none means no match.
+        return imap_esearch.esearch_all(answer[0]) if answer and answer[0] else []
 
     def permanent_flags(self, folder: str) -> frozenset[str] | None:
         if self.readonly:
@@ -212,7 +371,9 @@ class ImapStore(MailStore):
 
     def newest_first(self, folder: str) -> list[int]:
         self._call("SELECT", self._select, folder)
-        if "SORT" in self.info().capabilities:
+        if self._has("ESORT"):
+            return self._esearch(b"SORT", [b"(REVERSE ARRIVAL)", b"UTF-8", b"ALL"])
+        if self._has("SORT"):
             return [int(u) for u in self._call("SORT", self.client.sort, ["REVERSE", "ARRIVAL"])]
         dates: dict[int, datetime] = {}
         for chunk in _chunks(self.uids(folder), FETCH_CHUNK * 4):
@@ -241,7 +402,7 @@ class ImapStore(MailStore):
     def probes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
         self._call("SELECT", self._select, folder)
         probes: list[HeaderProbe] = []
-        items = ["INTERNALDATE", "FLAGS", "RFC822.SIZE", HEADER_ITEM]
+        items = ["INTERNALDATE", "FLAGS", "RFC822.SIZE", PROBE_ITEM]
         for chunk in _chunks(sorted(uids), FETCH_CHUNK * 2):
             answer = self._call("FETCH", self.client.fetch, chunk, items)
             for uid in chunk:
@@ -260,16 +421,17 @@ class ImapStore(MailStore):
         return probes
 
     def sizes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
+        # One FETCH per 1,000 UID ranges (a whole 100,000-message folder is "1:100000"),
+        # read by a regex: a round trip per 2,000 messages costs seconds at 50 ms.
         self._call("SELECT", self._select, folder)
-        probes: list[HeaderProbe] = []
-        for chunk in _chunks(sorted(uids), FETCH_CHUNK * 4):
-            answer = self._call("FETCH", self.client.fetch, chunk, ["RFC822.SIZE"])
-            probes.extend(
-                HeaderProbe(uid, int(answer[uid].get(b"RFC822.SIZE", 0)), None, b"")
-                for uid in chunk
-                if uid in answer
-            )
-        return probes
+        wanted = sorted(set(uids))
+        found: dict[int, int] = {}
+        for piece in imap_esearch.compact_pieces(wanted):
+            typ, data = self._call("FETCH", self.client._imap.uid, "FETCH", piece, "(RFC822.SIZE)")
+            if typ != "OK":
+                raise ProtocolError(f"{self.spec.host} refused FETCH: {_said(data)}")
+            found.update(imap_esearch.fetch_sizes(data))
+        return [HeaderProbe(uid, found[uid], None, b"") for uid in wanted if uid in found]
 
     def flags(self, folder: str, uids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         self._call("SELECT", self._select, folder)
@@ -314,6 +476,10 @@ class ImapStore(MailStore):
         if query.larger is not None:
             criteria += ["LARGER", query.larger]
         charset = "UTF-8" if any(isinstance(c, str) and not c.isascii() for c in criteria) else None
+        if self._has("ESEARCH"):
+            args = [b"CHARSET", b"UTF-8"] if charset else []
+            args += imapclient.imapclient._normalise_search_criteria(criteria or ["ALL"], charset)
+            return sorted(self._esearch(b"SEARCH", args))
         result = self._call("SEARCH", self.client.search, criteria or ["ALL"], charset)
         return sorted(int(u) for u in result)
 
@@ -341,62 +507,170 @@ class ImapStore(MailStore):
             log.info("could not subscribe %r: %s", folder, exc)
 
     def append(self, folder: str, messages: Sequence[Message]) -> list[AppendResult]:
+        return self.append_receive(self.append_send(folder, messages))
+
+    def append_send(self, folder: str, messages: Sequence[Message]) -> AppendTicket:
+        """Send the APPENDs for `messages` without reading their answers (see
+        `append_receive`, which must be called for tickets in the order they were sent).
+
+        With LITERAL+ and MULTIAPPEND the messages join the open MULTIAPPEND of this
+        folder (opening one when there is none); it is closed by the first `append_receive`
+        of its tickets or by any other command. A new MULTIAPPEND is only opened once the
+        previous one is answered, so a refused one is resent before anything after it.
+        With LITERAL+ alone each message is a pipelined APPEND. Without it each message
+        waits for the server's "+" only, one round trip instead of two; after a "slow
+        down" answer the rest are not sent but handed back as throttled, to be retried in
+        order.
+        """
         self._require_writable()
+        ticket = AppendTicket(folder)
         if not messages:
-            return []
+            return ticket
+        if self._selected == (folder, False):
+            self._leave_writable()
         caps = self.info().capabilities
-        if "LITERAL+" not in caps:
-            results: list[AppendResult] = []
-            for message in messages:
-                results.append(self._append_one(folder, message))
-                error = results[-1].error
-                if isinstance(error, Throttled):
-                    # Sending the rest now would only be throttled too: hand them back
-                    # unsent, with the same answer, to be retried in order after the wait.
-                    results += [AppendResult(None, error=error)] * (len(messages) - len(results))
-                    break
-            return results
         wire = self._wire_name(folder)
-        host, imap = self.spec.host, self.client._imap
-        if "MULTIAPPEND" in caps and len(messages) > 1:
-            typ, text = self._call("APPEND", imap_append.append_multi, imap, wire, messages)
-            if typ == "OK":
-                return imap_append.multi_results(len(messages), text)
-            said = text.decode("utf-8", "replace").strip()
-            refused = imap_append.refusal(host, folder, said)
-            if isinstance(refused, Throttled):  # nothing stored: retry all later
-                return [AppendResult(None, error=refused) for _m in messages]
+        imap = self.client._imap
+        if "LITERAL+" in caps and "MULTIAPPEND" in caps:
+            command = self._open_multi
+            if command is None or command.folder != folder:
+                if command is not None:
+                    self._close_multi("APPEND")
+                if not self._can_withdraw():
+                    self._answer_multi()  # else it streams while the last one is answered
+                tag = self._run("APPEND", imap_append.open_multi, imap, wire)
+                command = self._open_multi = MultiAppend(folder, tag)
+            ticket.multi, ticket.first, ticket.count = command, len(command.messages), len(messages)
+            command.messages.extend(messages)
+            self._run("APPEND", imap_append.send_literals, imap, messages)
+            return ticket
+        self._answer_multi()
+        if "LITERAL+" in caps:
+            for message in messages:
+                sent = self._call("APPEND", imap_append.send_single, imap, wire, message)
+                ticket.commands.append(sent)
+            return ticket
+        for index, message in enumerate(messages):
+            said = imap_append.earlier_refusal(imap, ticket.commands)
+            if said is not None:
+                ticket.unsent = tuple(messages[index:])
+                ticket.unsent_reason = imap_append.refusal(self.spec.host, folder, said)
+                break
+            sent = self._call("APPEND", imap_append.send_synchronising, imap, wire, message)
+            ticket.commands.append(sent)
+        return ticket
+
+    def append_receive(self, ticket: AppendTicket) -> list[AppendResult]:
+        """The results of a ticket's APPENDs, one per message in the order sent."""
+        if ticket.multi is not None:
+            results = self._multi_results(ticket.multi)
+            return results[ticket.first : ticket.first + ticket.count]
+        host, folder, imap = self.spec.host, ticket.folder, self.client._imap
+        results = []
+        for command in ticket.commands:
+            try:
+                (typ, text) = self._call("APPEND", imap_append.receive_all, imap, [command])[0]
+            except ConnectError as exc:
+                if not results or isinstance(exc, ServerThrottled):
+                    raise
+                # What was answered before the line broke is copied: say so with the loss.
+                raise AppendCut(exc.message, exc.hint, results) from None
+            results += imap_append.results(host, folder, [(typ, text)])
+        reason = ticket.unsent_reason
+        if ticket.unsent and isinstance(reason, Throttled):
+            results += [AppendResult(None, error=reason) for _m in ticket.unsent]
+        return results
+
+    def append_flush(self) -> None:
+        """End the open MULTIAPPEND now, so the server stores its messages while we go on
+        (its answer is still read by `append_receive`)."""
+        self._close_multi("APPEND")
+
+    def _can_withdraw(self) -> bool:
+        """Whether an open MULTIAPPEND can be withdrawn (`imap_append.withdraw`), so the
+        next one may stream while the last is answered: Dovecot's refusal of an empty
+        message is known; elsewhere each waits for the last one's answer."""
+        return "dovecot" in self.info().greeting.lower()
+
+    def _close_multi(self, what: str) -> None:
+        """End the open MULTIAPPEND (its answer is read later, by `_answer_multi`), once
+        the one before it is answered: a refusal there withdraws and resends this one."""
+        command = self._open_multi
+        if command is None:
+            return
+        self._answer_multi()
+        self._open_multi = None
+        command.closed = True
+        self._unanswered_multi = command
+        self._run(what, imap_append.close_command, self.client._imap)
+
+    def _withdraw(self, command: MultiAppend) -> None:
+        imap = self.client._imap
+        self._run("APPEND", imap_append.withdraw, imap)
+        sent = imap_append.SentAppend(command.tag, (), True)
+        (typ, text) = self._run("APPEND", imap_append.receive_all, imap, [sent])[0]
+        if typ == "OK":  # stored after all: the order can no longer be kept
+            raise ProtocolError(
+                f"{self.spec.host} stored a MULTIAPPEND meant to be withdrawn: {as_text(text)}"
+            )
+
+    def _reopen(self, command: MultiAppend) -> None:
+        imap = self.client._imap
+        command.tag = self._run(
+            "APPEND", imap_append.open_multi, imap, self._wire_name(command.folder)
+        )
+        self._run("APPEND", imap_append.send_literals, imap, command.messages)
+
+    def _answer_multi(self) -> None:
+        """Read the answer of the last MULTIAPPEND, if not yet done (see `_multi_results`)."""
+        if self._unanswered_multi is not None:
+            self._multi_results(self._unanswered_multi)
+
+    def _multi_results(self, command: MultiAppend) -> list[AppendResult]:
+        if command.results is not None:
+            return command.results
+        if not command.closed:
+            self._close_multi("APPEND")
+        host, folder, imap = self.spec.host, command.folder, self.client._imap
+        sent = imap_append.SentAppend(command.tag, tuple(command.messages), True)
+        (typ, text) = self._run("APPEND", imap_append.receive_all, imap, [sent])[0]
+        self._unanswered_multi = None
+        count = len(command.messages)
+        refused = None if typ == "OK" else imap_append.refusal(host, folder, as_text(text).strip())
+        if refused is None:
+            command.results = imap_append.multi_results(count, text)
+        elif isinstance(refused, Throttled):  # nothing stored: retry all later
+            command.results = [AppendResult(None, error=refused)] * count
+        else:
             # All-or-nothing refused: resend singly to learn which message is the problem.
-        answers = self._call("APPEND", imap_append.append_pipelined, imap, wire, messages)
-        return imap_append.results(host, folder, answers)
+            # A MULTIAPPEND streaming after it is withdrawn first and sent again after, so
+            # everything still lands in order.
+            later = self._open_multi
+            if later is not None:
+                self._withdraw(later)
+            wire = self._wire_name(folder)
+            singles = self._run(
+                "APPEND", imap_append.append_pipelined, imap, wire, command.messages
+            )
+            command.results = imap_append.results(host, folder, singles)
+            if later is not None:
+                self._reopen(later)
+        command.messages = []  # answered: the bodies are no longer needed here
+        return command.results
 
     def _wire_name(self, folder: str) -> bytes:
         wire = self.client._normalise_folder(folder)  # mUTF-7, quoted
         return wire if isinstance(wire, bytes) else str(wire).encode("ascii")
 
-    def _append_one(self, folder: str, message: Message) -> AppendResult:
-        """Synchronous APPEND for servers without LITERAL+ (Exchange, Gmail).
-
-        Not imapclient's append(): it goes through imaplib's, which turns every bare CR and
-        LF into CRLF, so a message with a bare CR would arrive altered (and larger, so that
-        verify and the next run's content identity would not recognise it as the copy).
-        """
-        imap = self.client._imap
-        try:
-            answer = self._call(
-                "APPEND", imap_append.append_one, imap, self._wire_name(folder), message
-            )
-        except imapclient.exceptions.IMAPClientError as exc:  # BAD
-            return AppendResult(
-                None, error=imap_append.refusal(self.spec.host, folder, server_text(exc))
-            )
-        except ServerThrottled as exc:  # `_call` turned a throttling BAD into this
-            return AppendResult(None, error=Throttled(exc.message, exc.delay))
-        return imap_append.results(self.spec.host, folder, [answer])[0]
-
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:
         self._call("SELECT", self._select, folder, write=True)
         self._call("STORE", self.client.set_flags, [uid], list(flags), silent=True)
+
+    def removal_refusal(self) -> str:
+        return imap_remove.refusal(self)
+
+    def remove(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> list[int]:
+        return imap_remove.remove(self, folder, uidvalidity, uids)
 
     def quota(self, folder: str) -> tuple[int, int] | None:
         if "QUOTA" not in self.info().capabilities:
@@ -413,9 +687,25 @@ class ImapStore(MailStore):
         return None
 
 
+def _no_delay(client: imapclient.IMAPClient) -> None:
+    """Send small writes at once (TCP_NODELAY). A synchronising literal's command line, and
+    the CRLF that ends an APPEND, are tiny writes after big ones; Nagle's algorithm would
+    hold each until the previous data is acknowledged, which a delayed ACK makes 40 ms:
+    per message, on a server without LITERAL+."""
+    sock = getattr(getattr(client, "_imap", None), "sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def _said(data: Any) -> str:
+    """The text of an imaplib NO answer."""
+    return " ".join(as_text(d) for d in data or () if isinstance(d, (bytes, str))).strip()
 
 
 def _opt_text(value: Any) -> str | None:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import itertools
 import os
 import re
 import secrets
 import socket
+import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import NamedTuple
 
 from imapclient import imap_utf7
@@ -26,20 +29,25 @@ from imapclient import imap_utf7
 from mailmig_tui.errors import ConfigError, FolderMissing, ProtocolError, QuotaExceeded
 from mailmig_tui.headers import build_summary
 from mailmig_tui.model import AccountInfo, AppendResult, FolderInfo, Message, MessageSummary
+from mailmig_tui.stores import maildir_index
 from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery
 from mailmig_tui.stores.local_common import (
     crlf_size,
+    header_end,
     make_probe,
     matches,
     read_header,
     stat_key,
     to_crlf,
 )
+from mailmig_tui.stores.maildir_courier import directory_key, load_courier_keywords
+from mailmig_tui.stores.maildir_search import Screen, Verdict, split_head
 from mailmig_tui.stores.maildir_uidlist import (
     DOVECOT_UIDLIST,
     KEYWORDS,
     UIDLIST,
     UidLists,
+    UidMap,
     flags_from_info,
     info_for,
     load_keywords,
@@ -48,6 +56,8 @@ from mailmig_tui.stores.maildir_uidlist import (
 )
 
 _SUBDIRS = ("cur", "new", "tmp")
+_HEAD_READ = 16 * 1024
+"""Bytes a search reads first for a header: all of the header block of most mail."""
 _VSIZE = re.compile(r",W=(\d+)")
 
 
@@ -101,16 +111,15 @@ class _Head(NamedTuple):
     path: str
 
 
-@dataclass(frozen=True)
-class _Mail:
+class _Mail(NamedTuple):
+    """One message file: a tuple, as a big folder holds 100,000 of them."""
+
     uid: int
     sub: str
     """"cur" or "new"."""
     name: str
-
-    @property
-    def base(self) -> str:
-        return self.name.split(":", 1)[0]
+    base: str
+    """The name without its ":2," flags: the same string object as the listing's key."""
 
     @property
     def info(self) -> str:
@@ -118,13 +127,72 @@ class _Mail:
         return suffix[2:] if suffix.startswith("2,") else ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Snapshot:
     key: tuple[object, ...]
     uidvalidity: int
     uidnext: int
     mails: dict[int, _Mail]
     keywords: list[str]
+    mtimes: dict[int, int] = field(default_factory=dict)
+    """Whole-second mtimes by UID of the files numbering had to stat anyway."""
+    newest: list[int] | None = None
+    """UIDs by arrival (mtime), newest first; worked out on first use, then kept."""
+    size: int | None = None
+    """The folder's CRLF size, once added up."""
+    courier: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Courier-IMAP's keywords by base file name (`maildir_courier`)."""
+
+
+_SIZES: dict[str, dict[str, int]] = {}
+"""Folder directory -> base name -> CRLF size, for names without Dovecot's ",W=": a
+message file never changes its content, so every store of the process may share these."""
+
+_FRESH: OrderedDict[str, tuple[_Snapshot, UidMap]] = OrderedDict()
+"""The latest snapshots read-only stores made from nothing (no earlier guess of theirs), by
+folder directory: another read-only store new to the folder would compute exactly the same,
+so it takes this one (the TUI's browsing and paging stores each open a 100k folder)."""
+_FRESH_LOCK = threading.Lock()
+_FRESH_KEEP = 4
+
+
+def _shared(folder_dir: str, key: tuple[object, ...]) -> tuple[_Snapshot, UidMap] | None:
+    with _FRESH_LOCK:
+        found = _FRESH.get(folder_dir)
+    if found is None or found[0].key != key:
+        return None
+    snap, umap = found
+    return snap, UidMap(umap.uidvalidity, umap.next_uid, dict(umap.uids), umap.ours, True)
+
+
+def _publish(folder_dir: str, snap: _Snapshot, umap: UidMap) -> None:
+    copy = UidMap(umap.uidvalidity, umap.next_uid, dict(umap.uids), umap.ours, True)
+    with _FRESH_LOCK:
+        _FRESH[folder_dir] = (snap, copy)
+        _FRESH.move_to_end(folder_dir)
+        while len(_FRESH) > _FRESH_KEEP:
+            _FRESH.popitem(last=False)
+
+
+def _by_arrival(folder_dir: str, snap: _Snapshot) -> list[int]:
+    """UIDs newest first by INTERNALDATE (the mtime), ties by UID: one stat per unknown file."""
+    known = snap.mtimes
+    stamps = {}
+    for uid, mail in snap.mails.items():
+        mtime = known.get(uid)
+        if mtime is None:
+            try:
+                mtime = os.stat(f"{folder_dir}/{mail.sub}/{mail.name}").st_mtime_ns // 10**9
+            except FileNotFoundError:  # renamed since (flags changed): its place is unknown
+                mtime = 0
+        stamps[uid] = mtime
+    # Highest UID first, then a stable sort by time: ties stay newest (highest) UID first.
+    return sorted(reversed(stamps), key=stamps.__getitem__, reverse=True)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _list_files(folder_dir: str) -> dict[str, tuple[str, str]]:
@@ -141,20 +209,20 @@ def _list_files(folder_dir: str) -> dict[str, tuple[str, str]]:
 class MaildirStore(MailStore):
     """A Maildir++ directory; `readonly=True` guarantees that no file is created or changed."""
 
-    def __init__(self, path: str, readonly: bool) -> None:
+    def __init__(self, path: str, readonly: bool, *, durable: bool = True) -> None:
         self.path = path
+        self.durable = durable
+        """fsync every stored message; off only for throw-away mailboxes (the demo's)."""
         self.root = os.path.abspath(path)
         self.readonly = readonly
         _check_root(self.root, path, readonly)
         self._cache: dict[str, _Snapshot] = {}
         self._uids = UidLists(readonly)
-        self._sizes: dict[tuple[str, str], int] = {}  # Maildir files never change content
         self._seq = 0
 
     def close(self) -> None:
         self._cache.clear()
         self._uids.clear()
-        self._sizes.clear()
 
     def info(self) -> AccountInfo:
         return AccountInfo(delimiter=".", prefix="")
@@ -198,13 +266,13 @@ class MaildirStore(MailStore):
     def folder_status(self, folder: str) -> FolderInfo:
         folder_dir = self._dir(folder)
         snap = self._snapshot(folder_dir)
-        flags = [self._flags(snap, mail) for mail in snap.mails.values()]
         return FolderInfo(
             name="INBOX" if folder_dir == self.root else folder,
             delimiter=".",
             messages=len(snap.mails),
-            unseen=sum("\\Seen" not in f for f in flags),
-            size=sum(self._size(folder_dir, mail) for mail in snap.mails.values()),
+            # Only the letters: \Seen is "S" in cur/, and nothing in new/ has been seen.
+            unseen=sum(m.sub == "new" or "S" not in m.info for m in snap.mails.values()),
+            size=self._folder_size(folder_dir, snap),
             uidvalidity=snap.uidvalidity,
             uidnext=snap.uidnext,
         )
@@ -213,41 +281,101 @@ class MaildirStore(MailStore):
 
     def _snapshot(self, folder_dir: str) -> _Snapshot:
         names = ("cur", "new", UIDLIST, DOVECOT_UIDLIST, KEYWORDS)
-        key = tuple(stat_key(os.path.join(folder_dir, n)) for n in names)
+        key = (*(stat_key(os.path.join(folder_dir, n)) for n in names), directory_key(folder_dir))
         cached = self._cache.get(folder_dir)
         if cached is not None and cached.key == key:
             return cached
+        fresh = self.readonly and not self._uids.knows(folder_dir)
+        shared = _shared(folder_dir, key) if fresh else None
+        if shared is not None:
+            self._uids.adopt(folder_dir, shared[1])
+            self._cache[folder_dir] = shared[0]
+            return shared[0]
+        if fresh:
+            indexed = self._indexed(folder_dir, key)
+            if indexed is not None:
+                return indexed
+        mtimes: dict[str, int] = {}
         with self._uids.lock(folder_dir):
             files = _list_files(folder_dir)
-            paths = {base: os.path.join(folder_dir, *where) for base, where in files.items()}
-            umap = self._uids.sync(folder_dir, paths)
+            umap = self._uids.sync(folder_dir, files, mtimes)
         # Every base left in the map is a listed file (a file that vanished has no UID).
-        mails = {uid: _Mail(uid, *files[base]) for base, uid in umap.uids.items()}
+        mails = {uid: _Mail(uid, *files[base], base) for base, uid in umap.uids.items()}
+        uids = list(mails)
+        if any(a > b for a, b in itertools.pairwise(uids)):  # fresh maps are in order
+            mails = dict(sorted(mails.items()))
+        times = {umap.uids[base]: mtime for base, mtime in mtimes.items()}
         snap = _Snapshot(
-            key,
-            umap.uidvalidity,
-            umap.next_uid,
-            dict(sorted(mails.items())),
-            load_keywords(folder_dir),
+            key, umap.uidvalidity, umap.next_uid, mails, load_keywords(folder_dir), times
         )
+        snap.courier = load_courier_keywords(folder_dir)
         self._cache[folder_dir] = snap
+        if fresh:
+            _publish(folder_dir, snap, umap)
         return snap
+
+    def _indexed(self, folder_dir: str, key: tuple[object, ...]) -> _Snapshot | None:
+        """The snapshot from the state dir's index, when the folder is as it was then."""
+        index = maildir_index.load(folder_dir, maildir_index.index_key(folder_dir, key))
+        if index is None:
+            return None
+        mails: dict[int, _Mail] = {}
+        uids: dict[str, int] = {}
+        for uid, sub, name in index.newest:
+            base = name.split(":", 1)[0]
+            mails[uid] = _Mail(uid, sub, name, base)
+            uids[base] = uid
+        umap = UidMap(index.uidvalidity, index.next_uid, uids, index.ours, True)
+        newest = [uid for uid, _sub, _name in index.newest]
+        ordered = dict(sorted(mails.items()))
+        keywords = load_keywords(folder_dir)
+        snap = _Snapshot(key, index.uidvalidity, index.next_uid, ordered, keywords, newest=newest)
+        snap.courier = load_courier_keywords(folder_dir)
+        self._uids.adopt(folder_dir, umap)
+        self._cache[folder_dir] = snap
+        _publish(folder_dir, snap, umap)
+        return snap
+
+    def _keep_index(self, folder_dir: str, snap: _Snapshot, newest: list[int]) -> None:
+        umap = self._uids.get(folder_dir)
+        if not self.readonly or len(newest) < maildir_index.MIN_MESSAGES:
+            return
+        if (umap.uidvalidity, umap.next_uid) != (snap.uidvalidity, snap.uidnext):
+            return  # the map moved on since the snapshot: keep nothing rather than a mix
+        rows = [(uid, snap.mails[uid].sub, snap.mails[uid].name) for uid in newest]
+        index = maildir_index.FolderIndex(snap.uidvalidity, snap.uidnext, umap.ours, rows)
+        maildir_index.save(folder_dir, maildir_index.index_key(folder_dir, snap.key), index)
 
     def _flags(self, snap: _Snapshot, mail: _Mail) -> tuple[str, ...]:
         flags = flags_from_info(mail.info, snap.keywords)
+        courier = snap.courier.get(mail.base)
+        if courier:  # Courier keeps keywords apart from the file name
+            known = {f.lower() for f in flags}
+            flags += tuple(k for k in courier if k.lower() not in known)
         if mail.sub == "new":  # not yet seen by any client
             return tuple(f for f in flags if f != "\\Seen")
         return flags
 
-    def _size(self, folder_dir: str, mail: _Mail) -> int:
+    def _folder_size(self, folder_dir: str, snap: _Snapshot) -> int:
+        if snap.size is None:
+            snap.size = sum(self._size(folder_dir, mail) for mail in snap.mails.values())
+        return snap.size
+
+    def _known_size(self, folder_dir: str, mail: _Mail) -> int | None:
+        """The size without reading the file, when the name or an earlier read tells it."""
+        size = _SIZES.get(folder_dir, {}).get(mail.base)
+        if size is not None:
+            return size
         vsize = _VSIZE.search(mail.base)  # Dovecot records the CRLF size as ",W=<n>"
-        if vsize:
-            return int(vsize.group(1))
-        key = (folder_dir, mail.base)
-        if key not in self._sizes:
-            with open(os.path.join(folder_dir, mail.sub, mail.name), "rb") as f:
-                self._sizes[key] = crlf_size(f.read())
-        return self._sizes[key]
+        return int(vsize.group(1)) if vsize else None
+
+    def _size(self, folder_dir: str, mail: _Mail) -> int:
+        size = self._known_size(folder_dir, mail)
+        if size is None:
+            with open(f"{folder_dir}/{mail.sub}/{mail.name}", "rb", buffering=0) as f:
+                size = crlf_size(f.readall())
+            _SIZES.setdefault(folder_dir, {})[mail.base] = size
+        return size
 
     # Reading
 
@@ -259,15 +387,20 @@ class MaildirStore(MailStore):
         for uid in uids:
             mail = snap.mails.get(uid)
             if mail is not None:
-                yield snap, folder_dir, mail, os.path.join(folder_dir, mail.sub, mail.name)
+                yield snap, folder_dir, mail, f"{folder_dir}/{mail.sub}/{mail.name}"
 
     def _heads(self, folder: str, uids: Sequence[int]) -> Iterator[_Head]:
         for snap, folder_dir, mail, path in self._each(folder, uids):
             try:
+                size = self._known_size(folder_dir, mail)
                 with open(path, "rb") as f:
-                    block = read_header(f)
+                    if size is None:  # one read gives the header and the size
+                        data = f.read()
+                        block, size = data[: header_end(data)], crlf_size(data)
+                        _SIZES.setdefault(folder_dir, {})[mail.base] = size
+                    else:
+                        block = read_header(f)
                     mtime = _mtime(os.fstat(f.fileno()))
-                size = self._size(folder_dir, mail)
             except FileNotFoundError:  # expunged or renamed since the snapshot
                 self._cache.pop(folder_dir, None)
                 continue
@@ -282,6 +415,28 @@ class MaildirStore(MailStore):
     def probes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
         return [make_probe(*head[:5]) for head in self._heads(folder, sorted(set(uids)))]
 
+    def sizes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
+        # No header is read: the size is in Dovecot's file names, else read once and kept.
+        # No flags either, as over IMAP: a copy takes them from the message it fetches.
+        probes = []
+        for _snap, folder_dir, mail, _path in self._each(folder, sorted(set(uids))):
+            try:
+                size = self._size(folder_dir, mail)
+            except FileNotFoundError:  # expunged since the snapshot
+                continue
+            probes.append(HeaderProbe(mail.uid, size, None, b""))
+        return probes
+
+    def newest_first(self, folder: str) -> list[int]:
+        # File mtimes are the INTERNALDATEs: one stat each, no file opened.
+        folder_dir = self._dir(folder)
+        snap = self._snapshot(folder_dir)
+        if snap.newest is None:
+            snap.newest = _by_arrival(folder_dir, snap)
+            snap.mtimes = {}  # only the order needed them
+            self._keep_index(folder_dir, snap, snap.newest)
+        return list(snap.newest)
+
     def fetch(self, folder: str, uids: Sequence[int]) -> Iterator[Message]:
         for snap, _, mail, path in self._each(folder, sorted(set(uids))):
             try:
@@ -292,11 +447,38 @@ class MaildirStore(MailStore):
             yield Message(mail.uid, to_crlf(data), self._flags(snap, mail), mtime)
 
     def search(self, folder: str, query: SearchQuery) -> list[int]:
-        return [
-            h.uid
-            for h in self._heads(folder, self.uids(folder))
-            if matches(query, h.block, h.internaldate, h.size, Path(h.path).read_bytes)
-        ]
+        # One pass over the files; a cheap byte screen rules out most of them before the
+        # exact (decoding) match runs, and nothing is kept but the matching UIDs.
+        screen = Screen(query)
+        dated = query.since is not None or query.before is not None
+        hits = []
+        for _snap, folder_dir, mail, path in self._each(folder, self.uids(folder)):
+            try:
+                with open(path, "rb", buffering=0) as f:
+                    data = f.readall() if screen.whole_file else f.read(_HEAD_READ)
+                    end = split_head(data)
+                    if end is None and not screen.whole_file:  # a huge header
+                        f.seek(0)
+                        data = read_header(f)
+                    mtime = _mtime(os.fstat(f.fileno())) if dated else None
+                size = self._size(folder_dir, mail) if query.larger is not None else 0
+            except FileNotFoundError:  # expunged or renamed since the snapshot
+                continue
+            block = data if end is None else data[:end]
+            whole = data if screen.whole_file else None
+            verdict = screen.verdict(block, whole)
+            if verdict is Verdict.NO:
+                continue
+            rest = screen.rest if verdict is Verdict.TEXT_FOUND else query
+            if verdict is Verdict.NOT_IN_BODY:
+                load = functools.partial(bytes)  # no body to look into: headers decide
+            elif whole is not None:
+                load = functools.partial(bytes, whole)
+            else:
+                load = functools.partial(_read, path)
+            if matches(rest, block, mtime, size, load):
+                hits.append(mail.uid)
+        return hits
 
     # Writing
 
@@ -355,7 +537,8 @@ class MaildirStore(MailStore):
                 with open(tmp, "xb") as f:
                     f.write(msg.data)
                     f.flush()
-                    os.fsync(f.fileno())
+                    if self.durable:
+                        os.fsync(f.fileno())
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -388,3 +571,28 @@ class MaildirStore(MailStore):
                 os.path.join(folder_dir, "cur", f"{mail.base}:2,{info}"),
             )
         self._cache.pop(folder_dir, None)
+
+    def removal_refusal(self) -> str:
+        return f"the Maildir {self.path} is opened read-only" if self.readonly else ""
+
+    def remove(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> list[int]:
+        """Delete exactly the files of these UIDs (undo of a run): no other file is touched."""
+        self._writable()
+        folder_dir = self._dir(folder)
+        snap = self._snapshot(folder_dir)
+        if snap.uidvalidity != uidvalidity:
+            raise FolderMissing(
+                f"{folder} in {self.path} was renumbered since (UIDVALIDITY {snap.uidvalidity},"
+                f" was {uidvalidity}): mailmig's copies cannot be told apart in it"
+            )
+        removed: list[int] = []
+        with self._uids.lock(folder_dir):
+            for uid in sorted(set(uids)):
+                mail = snap.mails.get(uid)
+                if mail is None:
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder_dir, mail.sub, mail.name))
+                    removed.append(uid)
+        self._cache.pop(folder_dir, None)
+        return removed

@@ -147,6 +147,14 @@ class UidLists:
             return nullcontext()
         return flock(os.path.join(folder_dir, UIDLIST + ".lock"))
 
+    def knows(self, folder_dir: str) -> bool:
+        """Whether this store already numbered the folder (its guess is then settled)."""
+        return folder_dir in self._maps
+
+    def adopt(self, folder_dir: str, umap: UidMap) -> None:
+        """Take over a map another store computed fresh from the same files and lists."""
+        self._remember(folder_dir, umap)
+
     def get(self, folder_dir: str) -> UidMap:
         cached = self._maps.get(folder_dir)
         if cached is not None and cached[0] == lists_key(folder_dir):
@@ -158,22 +166,40 @@ class UidLists:
     def _remember(self, folder_dir: str, umap: UidMap) -> None:
         self._maps[folder_dir] = (lists_key(folder_dir), umap)
 
-    def sync(self, folder_dir: str, files: Mapping[str, str]) -> UidMap:
-        """The map for the files present (base name -> path), under the caller's lock.
+    def sync(
+        self,
+        folder_dir: str,
+        files: Mapping[str, tuple[str, str]],
+        mtimes: dict[str, int] | None = None,
+    ) -> UidMap:
+        """The map for the files present (base name -> (sub dir, file name)), under the
+        caller's lock.
 
-        Gone files are forgotten; new ones are numbered in (mtime, base name) order.
+        Gone files are forgotten; new ones are numbered in (mtime, base name) order. The
+        mtimes (whole seconds) of the files this had to stat go into `mtimes` when given.
         """
         umap = self.get(folder_dir)
         stale = umap.uids.keys() - files.keys()
         for base in stale:
             del umap.uids[base]
         unknown = []
-        for base, path in files.items():
-            if base not in umap.uids:
+        dirs: dict[str, int] = {}
+        try:
+            for base, (sub, name) in files.items():
+                if base in umap.uids:
+                    continue
+                if sub not in dirs:  # stat by directory fd: no long path to resolve each time
+                    dirs[sub] = os.open(os.path.join(folder_dir, sub), os.O_RDONLY)
                 try:
-                    unknown.append((os.stat(path).st_mtime_ns // 10**9, base))
+                    mtime = os.stat(name, dir_fd=dirs[sub]).st_mtime_ns // 10**9
                 except FileNotFoundError:  # renamed meanwhile; the next scan sees it
                     continue
+                unknown.append((mtime, base))
+                if mtimes is not None:
+                    mtimes[base] = mtime
+        finally:
+            for fd in dirs.values():
+                os.close(fd)
         guessed = [base for _, base in sorted(unknown)]
         for base in guessed:
             umap.uids[base] = umap.next_uid

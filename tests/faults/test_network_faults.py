@@ -283,8 +283,10 @@ def test_too_many_faults_give_up_with_one_line_then_a_rerun_completes(
     proxy.clear()  # the same account (the proxy's port), now without faults
     assert main(["copy", *urls, "--connections", "1", "--report", str(second)]) == 0
     again = json.loads(second.read_text())
-    assert again["already_present"] == copied  # from the journal, nothing sent twice
-    assert again["copied"] == fault_source.messages - copied
+    # Found from the journal, plus any APPEND the target stored whose answer the cut lost
+    # (found by identity): nothing is sent twice, nothing is left out.
+    assert again["already_present"] >= copied
+    assert again["copied"] == fault_source.messages - again["already_present"]
     more_out, more_err = capsys.readouterr()
     written = [f.read_bytes().decode("latin-1") for f in isolated_mailmig.rglob("*") if f.is_file()]
     assert_no_secret([out, err, more_out, more_err, first.read_text(), *written], *passwords)
