@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from mailmig_tui import __version__
 from mailmig_tui.commands.common import add_connection_options
+from mailmig_tui.commands.completion import add_completion_parser, offer_completions
 from mailmig_tui.errors import MailmigError
 from mailmig_tui.secrets import RedactingFilter, scrub
 
@@ -39,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(sources only), maildir:///PATH, mbox:///PATH, a saved name, or "
         "--source-command/--target-command COMMAND in place of one (IMAP over a command such "
         "as ssh). "
-        "Passwords: MAILMIG_SOURCE_PASSWORD / MAILMIG_TARGET_PASSWORD, the keyring, or a prompt.",
+        "Passwords, first found: --source-password-command / --target-password-command (or "
+        "a saved account's password_command), MAILMIG_SOURCE_PASSWORD / "
+        "MAILMIG_TARGET_PASSWORD, ~/.netrc (mode 600), the keyring, a prompt.",
     )
     parser.add_argument("--version", action="version", version=f"mailmig {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
@@ -90,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_options(coexist)
     coexist.set_defaults(run=_lazy("batch", "run_coexistence"))
 
+    from mailmig_tui.commands.undo import add_undo_parsers
+
+    runs, undo = add_undo_parsers(sub)
+    for parser_, runner in ((runs, "run_history"), (undo, "run_undo")):
+        add_connection_options(parser_)
+        parser_.set_defaults(run=_lazy("undo", runner))
+
     tui = sub.add_parser("tui", help="browse SOURCE and TARGET side by side (the default)")
     tui.add_argument("source", metavar="SOURCE", nargs="?")
     tui.add_argument("target", metavar="TARGET", nargs="?")
@@ -98,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="try the TUI on a generated mailbox, nothing to set up")
     demo.add_argument("--keep", action="store_true", help="keep the demo Maildirs afterwards")
     demo.set_defaults(run=_tui("run_demo"))
+    add_completion_parser(sub)
     return parser
 
 
@@ -134,6 +145,7 @@ def setup_logging(debug: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    offer_completions(parser)  # a Tab press in the shell: answer and exit
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its one-line usage error

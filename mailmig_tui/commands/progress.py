@@ -1,10 +1,16 @@
 """Showing copy events on the command line: a rich progress display on a terminal,
-plain lines otherwise (cron, pipes, CI logs)."""
+plain lines otherwise (cron, pipes, CI logs).
+
+The rate and the time left come from the engine's `RateMeter`, as in the TUI: measured over
+the last seconds, and "measuring…" until the rate has settled (rich's own time-remaining
+column jumped about for the first seconds).
+"""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TextIO
 
@@ -15,7 +21,6 @@ from rich.progress import (
     Progress,
     TaskID,
     TextColumn,
-    TimeRemainingColumn,
 )
 
 from mailmig_tui.engine.events import (
@@ -29,11 +34,21 @@ from mailmig_tui.engine.events import (
     ServerBusy,
     Verifying,
 )
+from mailmig_tui.engine.progress import RateMeter
 from mailmig_tui.engine.wording import failure_line, human_size, notice_text
+
+MEASURING = "measuring…"
+
+
+def clock_time(seconds: float) -> str:
+    """0:42, 12:05, 1:02:03."""
+    minutes, secs = divmod(max(0, round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class RateColumn(TextColumn):
-    """messages/s and MB/s since the start of the run."""
+    """On the overall bar: messages/s, MB/s and the time left, or "measuring…"."""
 
     def __init__(self, display: ProgressDisplay) -> None:
         super().__init__("")
@@ -42,18 +57,29 @@ class RateColumn(TextColumn):
     def render(self, task: object) -> object:  # type: ignore[override]
         from rich.text import Text
 
-        return Text(self.display.rate_text(), style="progress.data.speed")
+        if getattr(task, "id", None) != self.display.overall:
+            return Text("")
+        return Text(self.display.live_text(), style="progress.data.speed")
 
 
 class ProgressDisplay:
     """Renders engine events; use as a context manager around `copy_folders`."""
 
-    def __init__(self, total_messages: int, total_bytes: int, stream: TextIO | None = None):
+    def __init__(
+        self,
+        total_messages: int,
+        total_bytes: int,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.stream = stream or sys.stderr
         self.total_messages, self.total_bytes = total_messages, total_bytes
         self.messages = 0
         self.bytes = 0
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
+        self.meter = RateMeter(clock)
+        """Sampled by the render thread only (`live_text`)."""
         self.live = self.stream.isatty()
         self.progress: Progress | None = None
         self.overall: TaskID | None = None
@@ -69,7 +95,6 @@ class ProgressDisplay:
                 BarColumn(),
                 MofNCompleteColumn(),
                 RateColumn(self),
-                TimeRemainingColumn(),
                 console=Console(file=self.stream),
                 transient=False,
             )
@@ -87,8 +112,22 @@ class ProgressDisplay:
             self.progress.stop()
 
     def rate_text(self) -> str:
-        elapsed = max(time.monotonic() - self.started, 1e-6)
+        """The average since the start, for the plain lines."""
+        elapsed = max(self.clock() - self.started, 1e-6)
         return f"{self.messages / elapsed:,.0f} msg/s {self.bytes / elapsed / 1e6:,.1f} MB/s"
+
+    def live_text(self) -> str:
+        """`312 msg/s 4.1 MB/s ETA 0:42` over the last seconds, or "measuring…"."""
+        per_message, per_byte, settled = self.meter.sample(self.messages, self.bytes)
+        if not settled:
+            return MEASURING
+        left = max(0, self.total_messages - self.messages)
+        left_bytes = max(0, self.total_bytes - self.bytes)
+        guesses = [left / per_message] if per_message > 0 else []
+        if per_byte > 0:
+            guesses.append(left_bytes / per_byte)
+        eta = f"ETA {clock_time(max(guesses))}" if guesses else "ETA -:--"
+        return f"{per_message:,.0f} msg/s {per_byte / 1e6:,.1f} MB/s {eta}"
 
     def line(self, text: str) -> None:
         if self.progress is not None:

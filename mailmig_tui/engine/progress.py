@@ -4,7 +4,10 @@ The engine calls its event sink on its own threads, up to thousands of times a s
 `ProgressTracker.feed` only adds to counters (under a lock); `snapshot()` copies them into a
 frozen `ProgressSnapshot` that the UI thread can keep and render at leisure; `Throttle` says
 when the next one is worth sending. Rates are measured over the last few seconds, so they
-follow the copy as it speeds up or slows down; the ETA is derived from them.
+follow the copy as it speeds up or slows down; the ETA is derived from them. Until the rate
+has settled (`RateMeter`) a snapshot says `measuring` and has no ETA: the first messages
+of a copy come after its connections open, and an ETA from them (`4:42:31` after the first
+message) was noise.
 
 Lives in the engine because every front end wants the same counting: the TUI's panel, the
 batch screen, anything else that subscribes to a run's events. Tests feed it with a fake clock.
@@ -36,6 +39,11 @@ from mailmig_tui.engine.wording import notice_text
 Clock = Callable[[], float]
 RATE_WINDOW = 5.0
 """Seconds of history the rates are measured over."""
+SETTLE_MESSAGES = 20
+SETTLE_SECONDS = 2.0
+"""The rate counts as settled once this many messages were copied over at least this long
+since the first one (a slow link: `SLOW_SETTLE_SECONDS` and two messages do)."""
+SLOW_SETTLE_SECONDS = 10.0
 KEEP_FAILURES = 1000
 """Failures a snapshot carries for the live error list; the report and the log have all."""
 
@@ -82,6 +90,8 @@ class ProgressSnapshot:
     checked: int = 0
     to_check: int = 0
     """The check after the copy: source messages looked up on the target so far, of all."""
+    measuring: bool = False
+    """The rate has not settled yet: show "measuring…", no rate and no ETA."""
 
     @property
     def processed(self) -> int:
@@ -98,6 +108,8 @@ class ProgressSnapshot:
         left_bytes = max(0, self.bytes - self.copied_bytes)
         if left_messages == 0:
             return 0.0
+        if self.measuring:
+            return None
         guesses = []
         if self.messages_per_second > 0:
             guesses.append(left_messages / self.messages_per_second)
@@ -112,6 +124,38 @@ def empty_snapshot(folders: Sequence[tuple[str, str, int, int]]) -> ProgressSnap
     return ProgressSnapshot(
         progress, sum(f.messages for f in progress), sum(f.bytes for f in progress)
     )
+
+
+class RateMeter:
+    """Messages and bytes a second over the last `RATE_WINDOW` seconds, and whether that
+    rate has settled; fed with running totals, at whatever moments the caller samples.
+    Not locked: one thread samples (the tracker under its lock, the CLI's render thread)."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._first: float | None = None
+        self._samples: deque[tuple[float, int, int]] = deque()
+
+    def sample(self, messages: int, size: int) -> tuple[float, float, bool]:
+        """(messages a second, bytes a second, settled) with these totals copied so far."""
+        now = self._clock()
+        if messages and self._first is None:
+            # The clock starts at the first copied message seen: connecting and the first
+            # fetch are not part of the rate.
+            self._first = now
+            self._samples.clear()
+        self._samples.append((now, messages, size))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
+            self._samples.popleft()
+        then, before, before_size = self._samples[0]
+        span = now - then
+        if self._first is None or span <= 0:
+            return 0.0, 0.0, False
+        since = now - self._first
+        settled = (messages >= SETTLE_MESSAGES and since >= SETTLE_SECONDS) or (
+            messages >= 2 and since >= SLOW_SETTLE_SECONDS
+        )
+        return (messages - before) / span, (size - before_size) / span, settled
 
 
 class ProgressTracker:
@@ -132,7 +176,7 @@ class ProgressTracker:
         self._notice = ""
         self._phase = "copying"
         self._checked = self._to_check = 0
-        self._samples: deque[tuple[float, int, int]] = deque()
+        self._rates = RateMeter(clock)
 
     def feed(self, event: CopyEvent) -> bool:
         """Count one event; True when it is worth showing at once (not just a copied message)."""
@@ -190,13 +234,7 @@ class ProgressTracker:
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
             now = self._clock()
-            self._samples.append((now, self._copied, self._copied_bytes))
-            while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
-                self._samples.popleft()
-            then, messages, size = self._samples[0]
-            if now - then < 0.5:  # too short to measure: since the start instead
-                then, messages, size = self._started, 0, 0
-            span = max(now - then, 1e-3)
+            per_message, per_byte, settled = self._rates.sample(self._copied, self._copied_bytes)
             return replace(
                 self._base,
                 folders=tuple(self._folders),
@@ -205,14 +243,15 @@ class ProgressTracker:
                 failed=self._failed,
                 too_large=self._too_large,
                 elapsed=now - self._started,
-                messages_per_second=(self._copied - messages) / span,
-                bytes_per_second=(self._copied_bytes - size) / span,
+                messages_per_second=per_message,
+                bytes_per_second=per_byte,
                 failures=tuple(self._failures),
                 failure_count=self._failure_count,
                 notice=self._notice,
                 phase=self._phase,
                 checked=self._checked,
                 to_check=self._to_check,
+                measuring=self._phase == "copying" and not settled,
             )
 
 

@@ -1,27 +1,55 @@
-"""The measured rate of the last copy between a pair of accounts, for the next estimate.
+"""How long a planned copy will take: measured, never assumed when it can be helped.
 
-Kept per pair in the state directory (owner-only). A plan's time estimate uses it, else a
-deliberately cautious default, and says which.
+The estimate uses, in this order:
+
+1. the rate of the last copy between the same pair of accounts (kept per pair in the state
+   directory, owner-only), a copy being the best measure of itself;
+2. else the link measured while planning (`measure_link`): the round trip to each server
+   (the best of a few cheap STATUS commands on the connections the plan already has open)
+   and the time to fetch a sample of the messages to copy (BODY.PEEK, as the copy will),
+   turned into a time by `modelled_estimate`;
+3. else (nothing to sample, or the sample failed) a deliberately cautious default.
+
+The plan says which, with the rate it comes to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailmig_tui import paths
 from mailmig_tui.engine.events import CopyReport
+from mailmig_tui.engine.folder_copier import CopySettings
+from mailmig_tui.engine.plan import Plan
+from mailmig_tui.engine.runner import plan_connections
 from mailmig_tui.engine.saved_maps import pair_key
+from mailmig_tui.errors import MailmigError
 from mailmig_tui.model import AccountSpec
+from mailmig_tui.presets import default_connections
+from mailmig_tui.stores.base import MailStore
 
 DEFAULT_MESSAGES_PER_SECOND = 20.0
 DEFAULT_BYTES_PER_SECOND = 1024.0 * 1024.0
 """Assumed before any run was measured: a slow remote IMAP server, one message at a time."""
 MIN_MEASURED = 50
 """A run must copy at least this many messages for its rate to be kept."""
+SAMPLE_MESSAGES = 20
+SAMPLE_BYTES = 2 * 1024 * 1024
+"""The planning sample: at most this many messages and (beyond its first) bytes."""
+WRITE_COST = 8.0
+"""How many times longer a server takes to store a message than to read it back (a new
+file or record, index updates, a sync): measured with Dovecot 2.3 on loopback, where 5,000
+small messages took 0.07 ms each to fetch and 0.7 ms each to append. Nothing is written
+while planning, so the append side is estimated from the fetch with this factor."""
+ROUND_TRIPS = 3
+"""STATUS commands timed per side; the fastest is the round trip (the others waited)."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +57,25 @@ class Rate:
     messages_per_second: float
     bytes_per_second: float
     measured: bool
-    """From an earlier run of this pair; False: the cautious default."""
+    """From an earlier run of this pair."""
+    sampled: bool = False
+    """Measured while planning (round trips and a sample fetch), from `link`."""
+    link: LinkSample | None = None
+
+
+@dataclass(frozen=True)
+class LinkSample:
+    """What planning measured of the link: round trips and one sample fetch."""
+
+    source_rtt: float
+    target_rtt: float
+    """Seconds per round trip (0 for a local Maildir or mbox)."""
+    messages: int
+    bytes: int
+    seconds: float
+    """The sample: `messages` of `bytes` in total fetched in one request in `seconds`."""
+    target_pipelines: bool
+    """The target takes a batch in one round trip (LITERAL+); else one per message."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +93,102 @@ def estimate(messages: int, size: int, rate: Rate) -> Estimate:
         messages / max(rate.messages_per_second, 1e-6), size / max(rate.bytes_per_second, 1e-6)
     )
     return Estimate(seconds, rate)
+
+
+def _fastest(call: Callable[[], object], times: int = ROUND_TRIPS) -> float:
+    best = math.inf
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def measure_link(source: MailStore, target: MailStore, plan: Plan) -> LinkSample | None:
+    """Round trips and a sample fetch on the planning connections (blocking).
+
+    Reads only: STATUS on both INBOXes and a BODY.PEEK fetch of the first messages to copy
+    of the largest folder. None when there is nothing to copy or a server refuses.
+    """
+    works = [w for w in plan.folders if w.to_copy and not w.error]
+    if not works:
+        return None
+    work = max(works, key=lambda w: w.bytes_to_copy)
+    uids: list[int] = []
+    planned = 0
+    for probe in work.to_copy[:SAMPLE_MESSAGES]:
+        if uids and planned + probe.size > SAMPLE_BYTES:
+            break
+        uids.append(probe.uid)
+        planned += probe.size
+    try:
+        source_rtt = (
+            0.0 if plan.source.is_local else _fastest(lambda: source.folder_status("INBOX"))
+        )
+        target_rtt = (
+            0.0 if plan.target.is_local else _fastest(lambda: target.folder_status("INBOX"))
+        )
+        started = time.perf_counter()
+        fetched = sum(len(message.data) for message in source.fetch(work.mapping.source, uids))
+        seconds = time.perf_counter() - started
+        capabilities = target.info().capabilities
+    except MailmigError:
+        return None
+    pipelines = plan.target.is_local or "LITERAL+" in capabilities
+    return LinkSample(source_rtt, target_rtt, len(uids), fetched, seconds, pipelines)
+
+
+def modelled_estimate(plan: Plan, link: LinkSample, settings: CopySettings) -> Estimate:
+    """The copy's time from what planning measured.
+
+    Per folder: fetching costs a source round trip per batch plus the sample's time per
+    message or per byte, whichever the folder's messages make larger; appending costs
+    `WRITE_COST` times as much per message, as much per byte, and a target round trip per
+    batch, or per message where the target lacks LITERAL+. The two overlap (batches are
+    fetched ahead while others are appended), so the slower sets the pace. Folders run on
+    the copy's folder workers at once, largest first: the copy takes the longer of the
+    largest folder and an even share of all of them.
+    """
+    transfer = max(link.seconds - link.source_rtt, 1e-6)
+    per_message = transfer / max(link.messages, 1)
+    bytes_per_second = max(link.bytes, 1) / transfer
+    times = []
+    for work in plan.folders:
+        count, size = len(work.to_copy), work.bytes_to_copy
+        if not count:
+            continue
+        batches = math.ceil(count / max(settings.batch_messages, 1))
+        fetch = batches * link.source_rtt + max(count * per_message, size / bytes_per_second)
+        appends = batches if link.target_pipelines else count
+        store = max(count * per_message * WRITE_COST, size / bytes_per_second)
+        times.append(max(fetch, appends * link.target_rtt + store))
+    connections = settings.connections or default_connections(
+        plan.source_preset, plan.target_preset
+    )
+    workers, _pooled = plan_connections(connections, len(times))
+    seconds = max(max(times, default=0.0), sum(times) / workers)
+    span = max(seconds, 1e-6)
+    rate = Rate(
+        plan.messages_to_copy / span,
+        plan.bytes_to_copy / span,
+        measured=False,
+        sampled=True,
+        link=link,
+    )
+    return Estimate(seconds, rate)
+
+
+def plan_estimate(
+    source: MailStore, target: MailStore, plan: Plan, settings: CopySettings
+) -> Estimate:
+    """The plan's estimate: the last run's rate, else measured now, else the default
+    (blocking: it may measure on the planning connections)."""
+    rate = load_rate(plan.source, plan.target)
+    if not rate.measured and plan.messages_to_copy:
+        link = measure_link(source, target, plan)
+        if link is not None and link.messages:
+            return modelled_estimate(plan, link, settings)
+    return estimate(plan.messages_to_copy, plan.bytes_to_copy, rate)
 
 
 def _rates_path() -> Path:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from mailmig_tui.errors import ProtocolError
 from mailmig_tui.model import AccountInfo, AppendResult, FolderInfo, Message, MessageSummary
 
 
@@ -135,6 +136,16 @@ class MailStore(abc.ABC):
     @abc.abstractmethod
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:
         """Replace the flags of one message (used when flags changed on the source)."""
+
+    def removal_refusal(self) -> str:
+        """Why `remove` cannot work on this store, in one line; "" when it can."""
+        return "this kind of account cannot have messages removed"
+
+    def remove(self, folder: str, uidvalidity: int, uids: Sequence[int]) -> list[int]:
+        """Remove exactly these messages (undo of a run) and nothing else; returns the UIDs
+        that were there and are gone now. Raises FolderMissing when the folder is gone or
+        its UIDVALIDITY is no longer `uidvalidity` (the UIDs name other messages then)."""
+        raise ProtocolError(self.removal_refusal())
 
     def permanent_flags(self, folder: str) -> frozenset[str] | None:
         """Flags the folder keeps; None means every flag and keyword is kept."""

@@ -35,7 +35,7 @@ from tests.support.dovecot import DovecotServer
 from tests.support.faultproxy import Direction, FaultProxy
 from tests.support.seeding import seed_mailbox
 
-COUNTERS = ("copied", "already_present", "too_large", "failed", "not_copied")
+COUNTERS = ("copied", "already_present", "too_large", "failed", "not_copied", "filtered_out")
 FOLDERS = {"Alpha": 6, "Beta": 5, "Gamma": 4, "INBOX": 3}
 """Source folder -> messages; Alpha is the largest, so a run starts with it."""
 SIZE = 24_000
