@@ -6,7 +6,10 @@ Writes main.svg (both folder trees), messages.svg (an open folder with marks),
 preview.svg (a message with an attachment), folder-map.svg (the map with one folder merged
 by hand), transfer.svg (a copy in progress, held at a fixed message by an observer of the
 engine's events), progress.svg (the same copy on the whole screen), checking.svg (the check
-after the copy, held between two folders) and report.svg (its report). Config, state and
+after the copy, held between two folders), report.svg (its report), compare.svg (the
+folder tree with each folder's count on the target, one subtree collapsed), filter.svg (the
+tree narrowed by a filter) and on-target.svg (an open folder, its messages on the target
+ticked), history.svg (the runs between the two accounts). Config, state and
 logs go to the temporary directory, never the user's own.
 """
 
@@ -38,6 +41,7 @@ from mailmig_tui.tui.copy.progress_screen import CopyProgressScreen
 from mailmig_tui.tui.copy.report_screen import ReportScreen
 from mailmig_tui.tui.copy.target_picker import TargetPicker
 from mailmig_tui.tui.demo_data import write_demo_maildirs
+from mailmig_tui.tui.history.history_screen import HistoryScreen
 from mailmig_tui.tui.main_screen import MainScreen
 
 HOLD_AT = 1400
@@ -131,6 +135,8 @@ async def shoot(root: Path, out: Path, size: tuple[int, int]) -> None:
         await pilot.press("escape", "backspace")
         await folder_map(pilot, app, out)
         await copy(pilot, app, out)
+        await compare(pilot, app, out)
+        await history(pilot, app, out)
 
 
 async def folder_map(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
@@ -174,7 +180,7 @@ async def copy(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
     listing = source.folder_list
     listing.focus()
     for name in ("INBOX", "Archive.2023", "Sent"):
-        listing.cursor = [f.name for f in listing.folders].index(name)
+        listing.select_name(name)
         await pilot.press("space")
     hold = Hold()
     control = screen.copy_control
@@ -209,6 +215,45 @@ async def copy(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
     await wait_for(pilot, lambda: isinstance(app.screen, ReportScreen), "the report")
     await settle(pilot)
     save(app, out, "report")
+
+
+async def compare(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
+    """After the copy: the tree with the target's counts, a filter, and an open folder."""
+    await pilot.press("escape")  # the report
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    listing = screen.pane("source").folder_list
+    await wait_for(
+        pilot,
+        lambda: (
+            listing.target_counts.get("INBOX") is not None
+            and listing.target_counts["INBOX"].messages is not None
+        ),
+        "the target's counts after the copy",
+    )
+    listing.focus()
+    listing.select_name("Projekte")
+    await pilot.press("minus")
+    await settle(pilot)
+    save(app, out, "compare")
+    await pilot.press("plus", "slash", *"arch")
+    await settle(pilot)
+    save(app, out, "filter")
+    await pilot.press("escape")
+    listing.select_name("Sent")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: "on the target" in screen.on_target_text(), "the lookup")
+    await settle(pilot)
+    save(app, out, "on-target")
+
+
+async def history(pilot: Pilot[Any], app: MailmigApp, out: Path) -> None:
+    """The runs between these two accounts, the copy above among them."""
+    await pilot.press("l")
+    await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history")
+    await settle(pilot)
+    save(app, out, "history")
+    await pilot.press("escape")
 
 
 def main() -> None:

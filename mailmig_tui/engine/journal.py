@@ -208,6 +208,20 @@ class Journal:
             ).fetchall()
         return [AppendedCopy(*row) for row in rows]
 
+    def appended_into(
+        self, source: str, target: str, target_folder: str
+    ) -> list[tuple[str, AppendedCopy]]:
+        """(run id, copy) of every message a run between these accounts appended into
+        `target_folder` that the journal still holds: what target marks may undo."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT run_id, source, source_folder, uidvalidity, uid, target, target_folder, "
+                "target_uidvalidity, target_uid FROM copied WHERE source=? AND target=? "
+                "AND target_folder=? AND run_id IS NOT NULL ORDER BY target_uid",
+                (source, target, target_folder),
+            ).fetchall()
+        return [(row[0], AppendedCopy(*row[1:])) for row in rows]
+
     def forget_copies(self, copies: Iterable[AppendedCopy]) -> None:
         """Drop these entries (undone: their copies are gone), so a later copy sends them."""
         with self._lock:

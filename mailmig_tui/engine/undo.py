@@ -10,11 +10,17 @@ UIDPLUS is refused up front with that reason (`MailStore.removal_refusal`).
 The undone entries leave the journal, so a later copy sends those messages again; the run's
 record in the history says it was undone. `mailmig undo RUN-ID` and the TUI's history
 screen both call `plan_undo` (for the confirmation's counts) and then `undo_run`.
+
+Target marks feed the same removal: `plan_marked` keeps, of the marked target messages
+(or every message of a marked target folder), only those the journal says a run between
+the pair appended, at the folder's current UIDVALIDITY; `undo_marked` removes them as
+`undo_run` does. The runs' history records stay as they are (part of a run may be undone).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mailmig_tui.engine import history
@@ -92,7 +98,29 @@ def undo_run(plan: UndoPlan, target: MailStore, journal: Journal) -> UndoResult:
     if reason:
         raise UndoRefused(f"cannot undo run {plan.record.run_id}: {reason}")
     result = UndoResult(unplaced=plan.unplaced)
-    for (folder, validity), copies in plan.folders.items():
+    _remove_copies(plan.folders, target, journal, result)
+    record = plan.record
+    record.undone = {
+        "at": history.local_time(),
+        "removed": result.removed,
+        "gone": result.gone,
+        "problems": result.problems,
+    }
+    if result.ok:
+        record.result = "undone"
+    history.save(record)
+    return result
+
+
+def _remove_copies(
+    folders: Mapping[tuple[str, int], list[AppendedCopy]],
+    target: MailStore,
+    journal: Journal,
+    result: UndoResult,
+) -> None:
+    """Remove each folder's copies by UID; its entries leave the journal once they are gone.
+    A folder that fails is one line in `result.problems` and keeps its entries."""
+    for (folder, validity), copies in folders.items():
         uids = [c.target_uid for c in copies if c.target_uid is not None]
         try:
             removed = target.remove(folder, validity, uids)
@@ -104,16 +132,95 @@ def undo_run(plan: UndoPlan, target: MailStore, journal: Journal) -> UndoResult:
         result.removed += len(removed)
         result.gone += len(copies) - len(removed)
         journal.forget_copies(copies)
-    record = plan.record
-    record.undone = {
-        "at": history.local_time(),
-        "removed": result.removed,
-        "gone": result.gone,
-        "problems": result.problems,
-    }
-    if result.ok:
-        record.result = "undone"
-    history.save(record)
+
+
+# -- target marks: undo what mailmig copied among the marked messages ---------------------
+
+
+@dataclass(frozen=True)
+class MarkedFolder:
+    """A target folder with marks: its name, UIDVALIDITY (0: unknown), the marked UIDs, or
+    None for the whole folder marked (`messages` then says how many it holds)."""
+
+    name: str
+    uidvalidity: int
+    uids: frozenset[int] | None
+    messages: int = 0
+
+    @property
+    def marked(self) -> int:
+        return self.messages if self.uids is None else len(self.uids)
+
+
+@dataclass
+class MarkedUndoPlan:
+    """Which of the marked target messages mailmig appended (any run between the pair, as
+    the journal says): only these are removed; the others stay."""
+
+    marked: int = 0
+    copies: list[AppendedCopy] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
+
+    @property
+    def folders(self) -> dict[tuple[str, int], list[AppendedCopy]]:
+        grouped: dict[tuple[str, int], list[AppendedCopy]] = defaultdict(list)
+        for copy in self.copies:
+            grouped[(copy.target_folder, copy.target_uidvalidity or 0)].append(copy)
+        return dict(grouped)
+
+    @property
+    def kept(self) -> int:
+        """Marked messages mailmig did not copy (by the journal): they stay."""
+        return max(self.marked - len(self.copies), 0)
+
+    @property
+    def question(self) -> str:
+        """`Remove 3 of the 5 marked messages: mailmig copied them (runs …). 2 were not
+        copied by mailmig and stay.`"""
+        runs = ", ".join(self.run_ids)
+        text = (
+            f"Remove {len(self.copies):,} of the {_count(self.marked, 'marked message')}: "
+            f"mailmig copied {'it' if len(self.copies) == 1 else 'them'} "
+            f"(run{'s' if len(self.run_ids) != 1 else ''} {runs})."
+        )
+        if self.kept:
+            one = self.kept == 1
+            text += f" {self.kept:,} {'was' if one else 'were'} not copied by mailmig "
+            text += f"and stay{'s' if one else ''}."
+        return text
+
+
+def plan_marked(
+    journal: Journal, source: str, target: str, marked: Iterable[MarkedFolder]
+) -> MarkedUndoPlan:
+    """From the journal alone: the marked messages that a run from `source` to `target`
+    (account identities) appended, with the UID they got. A message found on the target by
+    content, or put there by anyone else, has no run id and is never in the plan."""
+    plan = MarkedUndoPlan()
+    runs: set[str] = set()
+    for folder in marked:
+        plan.marked += folder.marked
+        for run_id, copy in journal.appended_into(source, target, folder.name):
+            if copy.target_uid is None or copy.target_uidvalidity is None:
+                continue  # no APPENDUID: which message it is cannot be told
+            if folder.uidvalidity and copy.target_uidvalidity != folder.uidvalidity:
+                continue  # an older numbering of the folder: that UID names another message
+            if folder.uids is not None and copy.target_uid not in folder.uids:
+                continue
+            plan.copies.append(copy)
+            runs.add(run_id)
+    plan.run_ids = sorted(runs)
+    return plan
+
+
+def undo_marked(plan: MarkedUndoPlan, target: MailStore, journal: Journal) -> UndoResult:
+    """Remove the plan's copies from `target` (blocking), as `undo_run` does; the runs'
+    history records are left as they are (only part of a run may be undone)."""
+    reason = target.removal_refusal()
+    if reason:
+        raise UndoRefused(f"cannot remove mailmig's copies: {reason}")
+    result = UndoResult()
+    _remove_copies(plan.folders, target, journal, result)
     return result
 
 

@@ -25,12 +25,13 @@ from mailmig_tui.tui.accounts.chooser import AccountsScreen
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.common.app_messages import KeyringUnavailable, WorkFailed
 from mailmig_tui.tui.common.failures import describe_failure
+from mailmig_tui.tui.common.key_order import OrderedKeysApp
 from mailmig_tui.tui.common.themes import CYCLE, THEMES
 from mailmig_tui.tui.copy.control import CopyControl
 from mailmig_tui.tui.main_screen import MainScreen
 
 
-class MailmigApp(App[int]):
+class MailmigApp(OrderedKeysApp[int]):
     CSS_PATH = "app.tcss"
     TITLE = "mailmig"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -182,6 +183,9 @@ class MailmigApp(App[int]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """mailmig's own commands only: Textual's generic ones (keys panel, screenshot,
+        maximize, its theme picker and quit) were noise beside them, or did the same
+        thing another way."""
         yield SystemCommand("Help", "Show every key (? or F1)", self.action_help)
         yield SystemCommand(
             "Theme", "Switch dark / light / terminal colours (T)", self.action_cycle_theme
@@ -191,6 +195,3 @@ class MailmigApp(App[int]):
         if callable(commands):
             for title, help_text, callback in commands():
                 yield SystemCommand(title, help_text, callback)
-        for command in super().get_system_commands(screen):
-            if command.title not in ("Quit", "Theme"):
-                yield command

@@ -16,7 +16,8 @@ import base64
 import binascii
 import functools
 import random
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.header import Header
@@ -81,6 +82,8 @@ _LINES = [
     "ich melde mich, sobald ich Rückmeldung vom Kunden habe.",
 ]
 _KEYWORDS = ["$Label1", "Wichtig", "$Forwarded"]
+_BATCH = 250
+"""Messages stored between two progress reports."""
 _BASE = datetime(2024, 6, 28, 17, 45, tzinfo=UTC)
 _CET, _CEST = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))
 
@@ -237,25 +240,83 @@ def make_maildir(path: Path) -> None:
         (path / sub).mkdir(parents=True, exist_ok=True)
 
 
-def write_demo_maildirs(root: Path, seed: int = 2024, scale: float = 1.0) -> tuple[Path, Path]:
-    """Create `root/source` filled with the demo mailbox and an empty `root/target`."""
+def demo_total(scale: float = 1.0) -> int:
+    """How many messages `write_demo_maildirs` writes."""
+    return sum(max(1, round(n * scale)) for n in FOLDERS.values() if n)
+
+
+def write_demo_maildirs(
+    root: Path,
+    seed: int = 2024,
+    scale: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Path, Path]:
+    """Create `root/source` filled with the demo mailbox and an empty `root/target`.
+
+    `progress(done, total)` is called after every batch written. Nothing is fsynced: the
+    mailbox is thrown away after the demo, and syncing each file made start-up slow.
+    """
     source, target = root / "source", root / "target"
     make_maildir(source)
     make_maildir(target)
-    store = MaildirStore(str(source), readonly=False)
+    total, done = demo_total(scale), 0
+    store = MaildirStore(str(source), readonly=False, durable=False)
     try:
         for folder in FOLDERS:
             store.create_folder(folder)
         batch: list[Message] = []
         folder_of_batch = ""
         for demo in demo_messages(seed, scale):
-            if batch and demo.folder != folder_of_batch:
+            if batch and (demo.folder != folder_of_batch or len(batch) >= _BATCH):
                 store.append(folder_of_batch, batch)
+                done += len(batch)
                 batch = []
+                if progress is not None:
+                    progress(done, total)
             folder_of_batch = demo.folder
             batch.append(Message(0, demo.data, demo.flags, demo.internaldate))
         if batch:
             store.append(folder_of_batch, batch)
+            if progress is not None:
+                progress(total, total)
     finally:
         store.close()
     return source, target
+
+
+class DemoMailbox:
+    """The demo's two Maildirs, written on first need by whichever pane connects first.
+
+    `mailmig demo` starts the TUI at once; each pane's connect worker calls `prepare` (its
+    `AccountSession.prepare`), which writes the mailbox once and meanwhile reports
+    "writing the demo mailbox: N of M messages" to every pane waiting for it.
+    """
+
+    def __init__(self, root: Path, scale: float = 1.0) -> None:
+        self.root = root
+        self.scale = scale
+        self.source, self.target = root / "source", root / "target"
+        self._write_lock = threading.Lock()
+        self._listeners_lock = threading.Lock()
+        self._listeners: list[Callable[[str], None]] = []
+        self._written = False
+
+    def prepare(self, report: Callable[[str], None]) -> None:
+        with self._listeners_lock:
+            self._listeners.append(report)
+        try:
+            report(f"writing the demo mailbox: 0 of {demo_total(self.scale):,} messages")
+            with self._write_lock:
+                if not self._written:
+                    write_demo_maildirs(self.root, scale=self.scale, progress=self._progress)
+                    self._written = True
+            report("opening the demo mailbox…")
+        finally:
+            with self._listeners_lock:
+                self._listeners.remove(report)
+
+    def _progress(self, done: int, total: int) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for report in listeners:
+            report(f"writing the demo mailbox: {done:,} of {total:,} messages")

@@ -135,24 +135,29 @@ def main_tui(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace | None) -> int:
-    """`mailmig demo`: a generated source Maildir and an empty target, nothing to configure."""
-    from mailmig_tui.tui.demo_data import write_demo_maildirs
+    """`mailmig demo`: a generated source Maildir and an empty target, nothing to configure.
+
+    The TUI comes up at once; the panes' connect workers write the mailbox first, showing
+    how far they are in the pane (`DemoMailbox`), so the screen is never blank.
+    """
+    from mailmig_tui.tui.demo_data import DemoMailbox
 
     keep = bool(getattr(args, "keep", False))
     root = Path(tempfile.mkdtemp(prefix="mailmig-demo-"))
+    demo = DemoMailbox(root)
     try:
-        print(f"mailmig demo: writing a demo mailbox to {root} …", file=sys.stderr)
-        source_path, target_path = write_demo_maildirs(root)
         config = load_config()
         source = AccountSession(
-            AccountSpec(kind="maildir", path=str(source_path)),
+            AccountSpec(kind="maildir", path=str(demo.source)),
             "source",
             label="Demo mailbox (Maildir)",
+            prepare=demo.prepare,
         )
         target = AccountSession(
-            AccountSpec(kind="maildir", path=str(target_path)),
+            AccountSpec(kind="maildir", path=str(demo.target)),
             "target",
             label="Empty target (Maildir)",
+            prepare=demo.prepare,
         )
         return _run(source, target, {}, config.keymap, config.timeout)
     finally:

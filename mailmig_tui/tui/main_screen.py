@@ -19,18 +19,24 @@ from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
+from mailmig_tui.engine.compare import Presence
 from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.browse.account_pane import AccountPane
+from mailmig_tui.tui.browse.folder_list import FolderList
 from mailmig_tui.tui.browse.markable_list import MarkableList
+from mailmig_tui.tui.browse.message_list import MessageList
 from mailmig_tui.tui.browse.status_line import StatusLine
+from mailmig_tui.tui.browse.target_compare import TargetComparison
 from mailmig_tui.tui.common.app_messages import WorkFailed
+from mailmig_tui.tui.common.format import count
 from mailmig_tui.tui.copy.control import CopyControl
 from mailmig_tui.tui.copy.job import LoginFailed
 from mailmig_tui.tui.copy.panel import CopyPanel
@@ -41,6 +47,10 @@ PaletteCommand = tuple[str, str, Callable[[], object]]
 
 
 class MainScreen(Screen[None]):
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, StatusLine, CopyPanel"
+    """A zoomed pane (`z`) takes the panes' room only: the copy panel, the marks and the
+    footer stay."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "tab,shift+tab",
@@ -66,6 +76,24 @@ class MainScreen(Screen[None]):
             tooltip="Show and edit which target folder each source folder goes to",
         ),
         Binding(
+            "l",
+            "history",
+            "History",
+            show=False,  # no room in the footer at 80 columns; help and palette list it
+            id="history",
+            tooltip="Past copy runs between these accounts: reports, logs, undo",
+            # Before the lists' own `l` (vim's right: open): the issue gives `l` to history,
+            # Enter and → still open. Typing into the search field is left alone.
+            priority=True,
+        ),
+        Binding(
+            "u",
+            "undo_marked",
+            "Undo",
+            id="undo-marked",
+            tooltip="Remove from the target the marked messages mailmig copied (no others)",
+        ),
+        Binding(
             "x",
             "cancel_copy",
             "Cancel copy",
@@ -81,6 +109,14 @@ class MainScreen(Screen[None]):
             id="copy-details",
             tooltip="Show the running copy on the whole screen, with every error",
         ),
+        Binding(
+            "n",
+            "mark_missing",
+            "Mark missing",
+            show=False,
+            id="mark-missing",
+            tooltip="Mark what the target lacks in the open source folder",
+        ),
     ]
 
     def __init__(
@@ -95,6 +131,14 @@ class MainScreen(Screen[None]):
         self.copy_control = CopyControl(source, target, copy_settings)
         """Plans and runs copies; made here so the panel can be handed its signal."""
         self._progress_screen: CopyProgressScreen | None = None
+        self.comparison = TargetComparison(source, target)
+        """Looks up what is on the target already, in workers of its own."""
+        self.presence: Presence | None = None
+        """Which messages of the open source folder are on the target, once looked up."""
+        self._looking_up: str | None = None
+        """The source folder whose messages are being looked up on the target."""
+        self._lookup_progress: tuple[int, int] | None = None
+        """Done and total of that lookup, as last reported."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -105,6 +149,7 @@ class MainScreen(Screen[None]):
         # Compact: at 80 columns the message list's keys, Copy and Help all fit.
         yield Footer(show_command_palette=False, compact=True)
         yield self.copy_control
+        yield self.comparison
 
     def on_mount(self) -> None:
         sessions = getattr(self.app, "sessions", None)
@@ -140,7 +185,9 @@ class MainScreen(Screen[None]):
             pane.active = pane in event.widget.ancestors_with_self
         if not any(p.active for p in self.panes):
             self.pane("source").active = True
+        self.look_up_open_folder()
         self.update_status()
+        self.refresh_bindings()  # `u`: only with marks in the target pane, the active one
 
     def action_switch_pane(self) -> None:
         other = next(p for p in self.panes if not p.active)
@@ -179,10 +226,135 @@ class MainScreen(Screen[None]):
     def marks_changed(self, message: MarkableList.MarksChanged) -> None:
         message.stop()
         self.update_status()
+        self.refresh_bindings()
 
     def update_status(self) -> None:
         totals = {pane.session.role: pane.marks.totals() for pane in self.panes}
-        self.query_one(StatusLine).show_marks(self.active_pane.session.role, totals)
+        status = self.query_one(StatusLine)
+        status.on_target = self.on_target_text()
+        status.show_marks(self.active_pane.session.role, totals)
+
+    # -- what is on the target already -----------------------------------------------------
+
+    @property
+    def open_source_folder(self) -> str | None:
+        source = self.pane("source")
+        folder = source.message_list.folder
+        return folder.name if source.showing_messages and folder is not None else None
+
+    def on_target_text(self) -> str:
+        """`K of N on the target` for the open source folder ("" when none is open)."""
+        folder = self.open_source_folder
+        if folder is None:
+            return ""
+        presence = self.presence
+        if presence is None or presence.folder != folder:
+            if self._looking_up != folder:
+                return ""
+            if self._lookup_progress is None:
+                return "looking on the target…"
+            done, total = self._lookup_progress
+            return f"looking on the target… {count(done)}/{count(total)}"
+        return f"{count(len(presence.uids))} of {count(presence.total)} on the target"
+
+    @on(FolderList.FoldersShown)
+    def folders_shown(self, message: FolderList.FoldersShown) -> None:
+        message.stop()
+        self.compare_folders()
+
+    def compare_folders(self) -> None:
+        if all(pane.connected for pane in self.panes):
+            self.comparison.compare_folders()
+
+    @on(FolderList.ViewChanged)
+    def folder_view_changed(self, message: FolderList.ViewChanged) -> None:
+        message.stop()
+        for pane in self.panes:
+            pane.update_columns()
+
+    def look_up_open_folder(self, again: bool = False) -> None:
+        """An open source folder is looked up once its first rows are shown (the lookup
+        must not delay them); a lookup of a folder left meanwhile is cancelled."""
+        folder = self.open_source_folder
+        if self._looking_up is not None and self._looking_up != folder:
+            self.comparison.cancel_folder_lookup()
+            self._looking_up = None
+        messages = self.pane("source").message_list
+        if folder is not None and not self._shown_presence_of(folder):
+            messages.on_target = frozenset()  # no ✓ of the folder shown before
+        if folder is None or not self.pane("target").connected or not messages.rows_shown:
+            return
+        if not again and (self._looking_up == folder or self._shown_presence_of(folder)):
+            return
+        self._looking_up, self._lookup_progress = folder, None
+        self.comparison.compare_folder(folder, messages.arrival)
+
+    def target_changed(self) -> None:
+        """After a copy or an undo: recount the target's folders and look the open source
+        folder up again, so no ✓ or `K of N` from before is left standing."""
+        self.pane("target").refresh_folders()
+        self.look_up_open_folder(again=True)
+
+    @on(MessageList.RowsShown)
+    def rows_shown(self, message: MessageList.RowsShown) -> None:
+        message.stop()
+        self.look_up_open_folder()
+        self.update_status()
+
+    @on(TargetComparison.LookupProgress)
+    def lookup_progress(self, message: TargetComparison.LookupProgress) -> None:
+        message.stop()
+        if message.folder == self._looking_up:
+            self._lookup_progress = (message.done, message.total)
+            self.update_status()
+
+    def _shown_presence_of(self, folder: str) -> bool:
+        return self.presence is not None and self.presence.folder == folder
+
+    @on(TargetComparison.CountsReady)
+    def counts_ready(self, message: TargetComparison.CountsReady) -> None:
+        message.stop()
+        self.pane("source").folder_list.set_target_counts(message.counts)
+
+    @on(TargetComparison.PresenceReady)
+    def presence_ready(self, message: TargetComparison.PresenceReady) -> None:
+        message.stop()
+        presence = message.presence
+        if self._looking_up == presence.folder:
+            self._looking_up = None
+        self.presence = presence
+        messages = self.pane("source").message_list
+        if messages.folder is not None and messages.folder.name == presence.folder:
+            messages.on_target = presence.uids
+            messages.refresh()
+        self.update_status()
+
+    @on(TargetComparison.LookupFailed)
+    def lookup_failed(self, message: TargetComparison.LookupFailed) -> None:
+        message.stop()
+        self._looking_up = None
+        self.notify(message.text, title="Target", severity="warning", markup=False)
+        self.update_status()
+
+    def action_mark_missing(self) -> None:
+        """Mark every message of the open source folder that is not on the target yet."""
+        folder = self.open_source_folder
+        presence = self.presence
+        if folder is None:
+            self.notify("Open a source folder first", severity="warning")
+            return
+        if presence is None or presence.folder != folder:
+            self.notify("Still looking on the target: try again in a moment")
+            return
+        source = self.pane("source")
+        marked = source.marks.messages.setdefault(folder, {})
+        for uid in presence.missing:
+            marked.setdefault(uid, presence.sizes.get(uid))
+        source.message_list.learn_marked_sizes()  # none probed where the target was empty
+        source.message_list.refresh()
+        self.update_status()
+        missing = len(presence.missing)
+        self.notify(f"Marked {count(missing)} not on the target", timeout=3)
 
     # -- copying: keys ------------------------------------------------------------------------
 
@@ -191,12 +363,26 @@ class MainScreen(Screen[None]):
             return self.copy_control.busy
         if action == "copy_details":
             return self.copy_control.state == "running"
+        if action == "undo_marked":  # in the footer only when it can do something
+            target = self.pane("target")
+            return self.active_pane is target and not target.marks.totals().empty
         return True
 
     def action_copy(self) -> None:
         source = self.pane("source")
         if not source.connected:
             self.notify("The source is not connected yet", severity="warning")
+            return
+        # From the target pane `c` still copies the source's marks (target marks are never
+        # copied), but not whatever happens to sit under the source's cursor.
+        from_target = self.active_pane is self.pane("target")
+        if from_target and source.marks.totals().empty:
+            self.notify(
+                "Nothing marked in the source (marks in the target are not copied): "
+                "Tab to the source pane and mark folders or messages (Space)",
+                title="Copy",
+                severity="warning",
+            )
             return
         current = source.folder_list.current
         if source.showing_messages and source.message_list.folder is not None:
@@ -205,6 +391,10 @@ class MainScreen(Screen[None]):
         if selection is None:
             self.notify("Nothing to copy: mark folders or messages (Space)", severity="warning")
             return
+        if from_target:
+            self.notify(
+                f"Copying what is marked in the source: {selection.description}", title="Copy"
+            )
         self.copy_control.copy(selection)
 
     def action_cancel_copy(self) -> None:
@@ -223,6 +413,34 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(FolderMapScreen(self.source, self.target))
 
+    def action_undo_marked(self) -> None:
+        """`u` in the target pane: remove the marked messages mailmig copied, no others."""
+        from mailmig_tui.tui.history.marked_undo import MarkedUndo
+
+        if self.copy_control.busy:
+            self.notify("A copy is running: remove copies when it has ended", severity="warning")
+            return
+
+        def undone() -> None:
+            self.target_changed()
+            self.update_status()
+
+        MarkedUndo(self, self.source, self.pane("target"), undone).start()
+
+    def action_history(self) -> None:
+        from mailmig_tui.tui.history.history_screen import HistoryScreen
+
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # an `l` typed into the search field
+
+        screen = HistoryScreen(
+            self.source,
+            self.target,
+            copy_running=lambda: self.copy_control.busy,
+            on_undone=self.target_changed,
+        )
+        self.app.push_screen(screen)
+
     # -- copying: what the control posts ----------------------------------------------------
 
     @on(CopyControl.StateChanged)
@@ -237,6 +455,7 @@ class MainScreen(Screen[None]):
 
     @on(CopyControl.PlanReady)
     def show_plan(self, message: CopyControl.PlanReady) -> None:
+        from mailmig_tui.presets import default_connections
         from mailmig_tui.tui.copy.plan_screen import PlanScreen
 
         message.stop()
@@ -250,7 +469,20 @@ class MainScreen(Screen[None]):
 
         prepared = planned.prepared
         description = planned.selection.description
-        screen = PlanScreen(prepared.plan, prepared.estimate, description, self.labels)
+        plan = prepared.plan
+        connections = prepared.request.settings.connections or default_connections(
+            plan.source_preset, plan.target_preset
+        )
+        screen = PlanScreen(
+            plan,
+            prepared.estimate,
+            description,
+            self.labels,
+            prepared.set_repair,
+            connections=connections,
+            on_connections=prepared.set_connections,
+            on_filter=prepared.replan,
+        )
         self.app.push_screen(screen, answered)
 
     @on(CopyControl.Finished)
@@ -262,7 +494,7 @@ class MainScreen(Screen[None]):
         report = message.report
         if report.complete:  # all there and checked: unmark, as a file manager does
             self.marks_copied(message.selection)
-        self.pane("target").refresh_folders()
+        self.target_changed()
         if report.error:
             text = f"The copy stopped: {report.error}"
             self.notify(text, title="Copy", severity="error", markup=False)
@@ -318,6 +550,7 @@ class MainScreen(Screen[None]):
                 "Which target folder each source folder goes to (m)",
                 self.action_folder_map,
             ),
+            ("History", "Past runs: reports, logs, undo (l)", self.action_history),
         ]
         if self.copy_control.state == "running":
             commands += [
@@ -328,6 +561,14 @@ class MainScreen(Screen[None]):
                     self.action_copy_details,
                 ),
             ]
+        if self.open_source_folder is not None:
+            commands.append(
+                (
+                    "Mark missing",
+                    "Mark every message of the open folder not on the target yet (n)",
+                    self.action_mark_missing,
+                )
+            )
         if pane.showing_messages:
             commands += [
                 (

@@ -54,13 +54,13 @@ async def test_saved_accounts_are_listed_and_picked_in_order(
         await wait_screen(pilot, app, AccountsScreen, "the account chooser")
         text = screen_text(app)
         assert "old-server" in text and "new-maildir" in text
-        assert "Source: (not chosen)" in text
+        assert "Source (press s)  →  Target (press t)" in text
         # Sorted by name: new-maildir, old-server. Pick old-server as source with s.
         await pilot.press("down", "s")
         assert chooser(app).chosen["source"] is not None
-        await pilot.press("up", "enter")  # Enter fills the next role: the target
-        assert not isinstance(app.screen, MainScreen)  # c connects, nothing else
-        assert "(c connects)" in screen_text(app)
+        await pilot.press("up", "t")
+        assert not isinstance(app.screen, MainScreen)  # Enter or c connects, nothing else
+        assert "Source old-server  →  Target new-maildir" in screen_text(app)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await wait_connected(pilot, app)
@@ -156,6 +156,10 @@ def test_demo_starts_on_generated_maildirs_and_cleans_up(
 
     def fake_run(app: MailmigApp) -> int:
         assert app.source is not None and app.target is not None
+        assert app.source.prepare is not None  # the panes' workers write the mailbox
+        progress: list[str] = []
+        app.source.prepare(progress.append)
+        seen["progress"] = progress
         seen["labels"] = (app.source.label, app.target.label)
         seen["root"] = Path(app.source.spec.path).parent
         folders = {p.name for p in Path(app.source.spec.path).iterdir() if p.name.startswith(".")}
@@ -170,4 +174,4 @@ def test_demo_starts_on_generated_maildirs_and_cleans_up(
     assert seen["labels"] == ("Demo mailbox (Maildir)", "Empty target (Maildir)")
     assert {".Archive.2023", ".Projekte.Kunden", ".Sent", ".Drafts"} <= seen["folders"]  # type: ignore[operator]
     assert not Path(str(seen["root"])).exists()
-    assert "writing a demo mailbox" in capsys.readouterr().err
+    assert "writing the demo mailbox: 3,251 of 3,251 messages" in seen["progress"]  # type: ignore[operator]

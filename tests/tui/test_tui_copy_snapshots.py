@@ -36,7 +36,7 @@ from mailmig_tui.tui.copy.panel import CopyPanel
 from mailmig_tui.tui.copy.plan_screen import PlanScreen
 from mailmig_tui.tui.copy.report_screen import ReportScreen
 from mailmig_tui.tui.demo_data import make_maildir
-from tests.tui.tuikit import demo_sessions, main_screen, wait_connected, wait_for
+from tests.tui.tuikit import demo_sessions, main_screen, wait_compared, wait_connected, wait_for
 
 SnapCompare = Callable[..., bool]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -173,7 +173,7 @@ def test_report(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
 
 def panel_showing(app: MailmigApp, snapshot: ProgressSnapshot) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await wait_connected(pilot, app)
+        await wait_compared(pilot, app)
         screen = main_screen(app)
         screen.copy_control.state = "running"  # as during a copy: the footer offers x
         screen.refresh_bindings()

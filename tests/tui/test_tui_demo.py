@@ -5,12 +5,16 @@ No server needed; these run first and fast. Every wait is on a condition of the 
 
 from __future__ import annotations
 
+import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.browse.preview import PreviewScreen
 from mailmig_tui.tui.common.confirm import ConfirmDialog
 from mailmig_tui.tui.common.help import HelpScreen
+from mailmig_tui.tui.demo_data import DemoMailbox, demo_total
 from tests.tui.tuikit import (
     demo_sessions,
     info_text,
@@ -52,7 +56,7 @@ async def test_open_a_folder_page_through_and_go_back(demo_root: Path) -> None:
         await open_folder(pilot, app, "source", "INBOX")
         messages = pane(app, "source").message_list
         assert len(messages.view) == 1500
-        assert "INBOX · 1,500 messages · newest first" in info_text(app, "source")
+        assert "INBOX · 1,500 messages · newest received first" in info_text(app, "source")
         dates = [messages.cache[uid].internaldate for uid in messages.view[:20]]
         assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
         # Far down the list: the rows there get their own page of summaries.
@@ -214,3 +218,38 @@ async def test_theme_palette_zoom_and_quit(demo_root: Path) -> None:
         app.copy_running = False
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_demo_comes_up_at_once_and_shows_its_mailbox_being_written(
+    tmp_path: Path,
+) -> None:
+    """`mailmig demo`'s panes write the mailbox in their connect workers: the screen is up
+    meanwhile and says how far the writing is; then the folders are listed as usual."""
+    demo = DemoMailbox(tmp_path / "demo", scale=0.1)
+    release = threading.Event()
+
+    def held_after_first_batch(report: Callable[[str], None]) -> None:
+        def hold(text: str) -> None:
+            report(text)
+            if "of" in text and not text.startswith("writing the demo mailbox: 0 "):
+                release.wait(10)  # the test looks at the screen while the writer waits
+
+        demo.prepare(hold)
+
+    source, target = demo_sessions(tmp_path / "demo")
+    source.prepare = held_after_first_batch
+    target.prepare = demo.prepare
+    app = MailmigApp(source, target)
+    async with app.run_test() as pilot:
+        total = f"{demo_total(0.1):,}"
+        writing = re.compile(rf"writing the demo mailbox: [1-9][\d,]* of {total} messages")
+        await wait_for(
+            pilot,
+            lambda: writing.search(info_text(app, "source")) is not None,
+            "the source pane to show the writing progress",
+        )
+        assert "writing the demo mailbox" in info_text(app, "target")  # it waits for it too
+        assert not pane(app, "source").connected
+        release.set()
+        await wait_connected(pilot, app)
+        assert f"{total} messages" in info_text(app, "source")

@@ -13,14 +13,14 @@ from typing import Any
 from textual.pilot import Pilot
 
 from mailmig_tui.tui.app import MailmigApp
-from tests.tui.tuikit import demo_sessions, open_folder, wait_connected
+from tests.tui.tuikit import demo_sessions, open_folder, wait_compared, wait_on_target
 
 SnapCompare = Callable[..., bool]
 
 
 def connected(app: MailmigApp) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await wait_connected(pilot, app)
+        await wait_compared(pilot, app)
 
     return run_before
 
@@ -39,8 +39,9 @@ def test_message_list_with_marks_80x24(snap_compare: SnapCompare, demo_root: Pat
     app = MailmigApp(*demo_sessions(demo_root))
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await wait_connected(pilot, app)
+        await wait_compared(pilot, app)
         await open_folder(pilot, app, "source", "INBOX")
+        await wait_on_target(pilot, app)
         await pilot.press("j", "space", "space")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -123,7 +123,7 @@ def test_rows_fit_their_width_with_wide_characters() -> None:
         "0B", "999B", "1.0K", "4.2K", "18K", "1.2M", "5.0G",
     ]  # fmt: skip
     columns = message_columns(79)
-    assert (columns.date, columns.sender, columns.size) == (10, 18, 7)
+    assert (columns.date, columns.sender, columns.size, columns.flags) == (10, 19, 4, 3)
     summary = MessageSummary(
         uid=1, internaldate=None, flags=("\\Flagged",), size=2048,
         date=datetime(2024, 3, 1, 9, tzinfo=UTC), sender='"Müller, Jürgen" <j@example.de>',
@@ -143,8 +143,9 @@ def test_folder_rows_indent_and_tag() -> None:
     assert row.startswith("    2023") and "1,234" in row and len(row) == 40
     sent = FolderInfo("Gesendete Elemente", "/", special_use=SpecialUse.SENT)
     assert "[Sent]" in folder_row(folder_columns(60), sent, "", marked=True)
-    assert "Gesendete Elemente [S]" in folder_row(folder_columns(46), sent, "", marked=True)
-    assert "[" not in folder_row(folder_columns(30), sent, "", marked=True)
+    # One form of the role everywhere: the whole word, or no tag where it does not fit.
+    assert "Gesendete Elemente [Sent]" in folder_row(folder_columns(50), sent, "", marked=True)
+    assert "[" not in folder_row(folder_columns(46), sent, "", marked=True)
 
 
 def test_sort_orders_keep_arrival_for_ties_and_unknowns_last() -> None:
@@ -265,19 +266,33 @@ def test_html_to_text_keeps_link_targets_and_drops_scripts() -> None:
 def test_page_queue_serves_the_newest_request_and_drops_pages_scrolled_away() -> None:
     queue = PageQueue(page_size=10)
     rows = list(range(1000, 0, -1))
-    epoch = queue.want(0, 5, rows, lambda uid: True)
+    everything = lambda uid: True  # noqa: E731
+    epoch = queue.want(0, 5, rows, everything, ahead=0)
     assert epoch is not None
-    assert queue.want(0, 5, rows, lambda uid: True) is None  # already queued, loader running
-    assert queue.want(500, 505, rows, lambda uid: True) is None  # queued behind
+    assert queue.want(0, 5, rows, everything, ahead=0) is None  # queued, loader running
+    assert queue.want(500, 505, rows, everything, ahead=0) is None  # queued behind
     assert queue.take(epoch) == rows[500:510]  # the newest request first
     assert queue.take(epoch) is None  # page 0 is out of sight now: dropped
-    assert queue.want(0, 5, rows, lambda uid: True) == epoch  # seen again: asked again
+    assert queue.want(0, 5, rows, everything, ahead=0) == epoch  # seen again: asked again
     new = queue.reset()
     assert queue.take(epoch) is None and new != epoch  # an old loader stops
-    assert queue.want(0, 5, rows, lambda uid: uid % 2 == 0) == new
+    assert queue.want(0, 5, rows, lambda uid: uid % 2 == 0, ahead=0) == new
     assert queue.take(new) == [1000, 998, 996, 994, 992]
     queue.failed(new)
-    assert queue.paused and queue.want(0, 5, rows, lambda uid: True) is None
+    assert queue.paused and queue.want(0, 5, rows, everything, ahead=0) is None
+
+
+def test_page_queue_fetches_the_page_ahead_after_the_pages_on_screen() -> None:
+    queue = PageQueue(page_size=10)
+    rows = list(range(25, 0, -1))
+    epoch = queue.want(0, 5, rows, lambda uid: True)  # one page ahead by default
+    assert epoch is not None
+    assert queue.take(epoch) == rows[0:10]  # what is on screen first
+    assert queue.take(epoch) == rows[10:20]  # then the page PgDn shows next
+    assert queue.take(epoch) is None
+    assert queue.want(15, 24, rows, lambda uid: True) == epoch
+    assert queue.take(epoch) == rows[20:25]  # the last page: nothing lies beyond it
+    assert queue.take(epoch) is None
 
 
 # -- colours -------------------------------------------------------------------------------------

@@ -94,11 +94,26 @@ async def wait_connected(pilot: Pilot[Any], app: MailmigApp, timeout: float = 10
     )
 
 
+async def wait_compared(pilot: Pilot[Any], app: MailmigApp) -> None:
+    """Both panes listed and the source's folders compared with the target (what a snapshot
+    shows is then fixed: the comparison comes from a worker of its own)."""
+    await wait_connected(pilot, app)
+    listing = pane(app, "source").folder_list
+    await wait_for(pilot, lambda: listing.comparing, "the target's counts")
+
+
+async def wait_on_target(pilot: Pilot[Any], app: MailmigApp) -> None:
+    """The open source folder's messages looked up on the target."""
+    screen = main_screen(app)
+    await wait_for(pilot, lambda: " of " in screen.on_target_text(), "the target lookup")
+
+
 async def open_folder(pilot: Pilot[Any], app: MailmigApp, role: str, name: str) -> None:
     """Put the cursor on folder `name` and press Enter; wait for its first rows."""
     listing = pane(app, role).folder_list
     listing.focus()
-    listing.cursor = [f.name for f in listing.folders].index(name)
+    listing.select_name(name)
+    assert listing.current is not None and listing.current.name == name, name
     await pilot.press("enter")
     messages = pane(app, role).message_list
     await wait_for(
@@ -167,7 +182,8 @@ async def mark_folder(pilot: Pilot[Any], app: MailmigApp, name: str) -> None:
     """Put the source folder list's cursor on `name` and mark it."""
     listing = pane(app, "source").folder_list
     listing.focus()
-    listing.cursor = [f.name for f in listing.folders].index(name)
+    listing.select_name(name)
+    assert listing.current is not None and listing.current.name == name, name
     await pilot.press("space")
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mailmig_tui import accounts, oauth2, secrets
+from mailmig_tui import accounts, kinds, oauth2, oauth2_pkce, secrets
 from mailmig_tui.config import with_provider_table
 from mailmig_tui.errors import ConnectError, MailmigError, PasswordUnavailable
 from mailmig_tui.model import AccountSpec
@@ -29,7 +30,7 @@ Opener = Callable[[], MailStore]
 
 
 class SignInView(Protocol):
-    """How the UI shows an OAuth2 device sign-in; every method is called from a worker thread."""
+    """How the UI shows an OAuth2 sign-in; every method is called from a worker thread."""
 
     def show_device_code(
         self,
@@ -41,8 +42,20 @@ class SignInView(Protocol):
     ) -> None:
         """Show the URL and the code; setting `cancel` ends the sign-in with an AuthError."""
 
+    def show_browser_sign_in(
+        self,
+        session: AccountSession,
+        url: str,
+        redirect_uri: str,
+        paste: Callable[[str], None],
+        cancel: threading.Event,
+    ) -> None:
+        """Show the browser sign-in's URL and a box to paste the redirected address into;
+        `paste(text)` (from any thread) hands it to the waiting sign-in."""
+
     def sign_in_done(self, session: AccountSession) -> None:
-        """The sign-in shown by `show_device_code` finished (signed in, failed or cancelled)."""
+        """The sign-in shown by `show_device_code` or `show_browser_sign_in` finished
+        (signed in, failed or cancelled)."""
 
     def notice(self, text: str) -> None:
         """Something the operator should know (e.g. the sign-in is kept for this run only)."""
@@ -99,6 +112,9 @@ class AccountSession:
     readonly: bool = True
     remember: bool = False
     """Store the password in the keyring once a login with it has worked."""
+    prepare: Callable[[Callable[[str], None]], None] | None = field(default=None, repr=False)
+    """Run by the pane's connect worker before it connects, reporting progress lines to
+    the callback: `mailmig demo` writes its mailbox there, with the TUI already up."""
     sign_in_view: SignInView | None = field(default=None, repr=False)
     """Shows an OAuth2 device sign-in (the TUI sets it); None: on stderr, as the CLI does."""
     _connections: dict[str, Connection] = field(default_factory=dict, repr=False)
@@ -108,7 +124,10 @@ class AccountSession:
         # list) gets its [oauth2.PROVIDER] table here: signing in never reads the file.
         self.spec = with_provider_table(self.spec)
         if not self.label:
-            self.label = self.spec.display
+            # A saved account is known to the operator by its name; the address says which.
+            display = self.spec.display
+            name = self.spec.name
+            self.label = f"{name} ({display})" if name and name != display else display
 
     @property
     def needs_password(self) -> bool:
@@ -120,7 +139,16 @@ class AccountSession:
         return not self.needs_password or bool(self.password)
 
     def open_store(self) -> MailStore:
-        """A new connection (blocking: call from a worker thread only)."""
+        """A new connection (blocking: call from a worker thread only).
+
+        A target is refused, in the registry's one line, when a copy cannot write into it;
+        a local target that does not exist yet is created first, as `mailmig copy` does.
+        """
+        if self.role == "target":
+            kinds.require_target(self.spec)
+            local = kinds.kind_of(self.spec).local
+            if self.readonly and local and not os.path.lexists(self.spec.path):
+                open_store(self.spec, role=self.role, readonly=False).close()
         self.sign_in()
         return open_store(
             self.spec, role=self.role, readonly=self.readonly, password=self._give_password
@@ -147,8 +175,20 @@ class AccountSession:
         provider = oauth2.token_provider(
             self.spec, on_device_code=show, on_notice=view.notice, cancel=cancel
         )
-        if not isinstance(provider, oauth2.DeviceTokens):
-            return  # a token command runs on every connect: nothing to show or cache
+        if isinstance(provider, oauth2.BrowserTokens):
+            # The TUI owns the terminal: the URL and a paste box go into a dialog; the
+            # loopback listener or the pasted address, whichever comes first, signs in.
+            pasted: queue.Queue[str] = queue.Queue()
+
+            def show_url(url: str, redirect_uri: str) -> None:
+                nonlocal shown
+                shown = True
+                view.show_browser_sign_in(self, url, redirect_uri, pasted.put, cancel)
+
+            provider.show_url = show_url
+            provider.read_line = oauth2_pkce.queued_lines(pasted)
+        elif not isinstance(provider, oauth2.DeviceTokens):
+            return  # a token command or app-only access: nothing to show
         try:
             provider()
         finally:
@@ -194,11 +234,9 @@ class AccountSession:
 
 
 def saved_password(spec: AccountSpec, role: str) -> str | None:
-    """The password from the environment or the keyring, without prompting (may block)."""
-    value = os.environ.get(secrets.ENV_BY_ROLE[role])
-    if value:
-        return value
-    return secrets.from_keyring(spec)
+    """The password from a password command, the environment, netrc or the keyring, without
+    prompting (`secrets.find_password`; blocks: a worker thread only)."""
+    return secrets.find_password(spec, role)
 
 
 def remember_password(spec: AccountSpec, password: str) -> str | None:

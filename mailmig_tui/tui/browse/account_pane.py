@@ -32,12 +32,31 @@ from mailmig_tui.model import FolderInfo
 from mailmig_tui.special import with_guessed_roles
 from mailmig_tui.tui.accounts.session import AccountSession, remember_password, saved_password
 from mailmig_tui.tui.browse.folder_list import FolderList
+from mailmig_tui.tui.browse.markable_list import MarkableList
 from mailmig_tui.tui.browse.marks import MarkSet
 from mailmig_tui.tui.browse.message_list import MessageList
+from mailmig_tui.tui.browse.rows import FLAG_LEGEND
 from mailmig_tui.tui.browse.search_input import SearchInput
 from mailmig_tui.tui.common.app_messages import KeyringUnavailable, WorkFailed
-from mailmig_tui.tui.common.format import plural
+from mailmig_tui.tui.common.format import join_fitting, plural, shorten_middle
 from mailmig_tui.tui.common.line_list import LineList
+
+TARGET_MARKS_NOTICE = (
+    "Marks in the target pane are not copied: c copies what is marked in the source. "
+    "Here u removes the marked messages mailmig copied (no others); l undoes a whole run."
+)
+
+
+def pane_title(active: bool, role: str, label: str, width: int) -> str:
+    """`▶ Source: alice@example.com`; when narrow the account name is shortened in the
+    middle (`alice@exa…ple.com`), and where even that leaves it too little room the role
+    word goes (the side of the screen says it) before the name does."""
+    arrow = "▶" if active else " "
+    prefix = f"{arrow} {role.capitalize()}: "
+    room = width - len(prefix)
+    if room < min(12, len(label)):
+        prefix, room = f"{arrow} ", width - 2
+    return prefix + shorten_middle(label, max(1, room))
 
 
 class AccountPane(Vertical):
@@ -98,6 +117,12 @@ class AccountPane(Vertical):
             return self.pane
 
     @dataclass
+    class Preparing(Message, bubble=False):
+        """The connect worker's progress before connecting (the demo writing its mailbox)."""
+
+        text: str
+
+    @dataclass
     class FoldersLoaded(Message, bubble=False):
         """The connect worker listed the account's folders."""
 
@@ -116,6 +141,8 @@ class AccountPane(Vertical):
         """The server refused the password: `r` asks for another (never the same one from
         the environment or the keyring again)."""
         self.state = "connecting…"
+        self.told_target_marks = False
+        """The target pane said once that its marks are not copied."""
         self.folder_list = FolderList(self.marks, id="folders")
         self.message_list = MessageList(session, self.marks, id="messages")
 
@@ -154,21 +181,27 @@ class AccountPane(Vertical):
         self.set_class(self.active and self.showing_messages, "-wide")
 
     def update_title(self) -> None:
-        arrow = "▶" if self.active else " "
-        role = self.session.role.capitalize()
-        self.query_one(".pane-title", Static).update(f"{arrow} {role}: {self.session.label}")
+        self.query_one(".pane-title", Static).update(
+            pane_title(self.active, self.session.role, self.session.label, self.size.width)
+        )
 
     def update_info(self) -> None:
         if self.showing_messages:
-            text = self.message_list.describe()
+            text = join_fitting(self.message_list.describe_parts(), self.size.width)
         elif not self.connected:
             text = self.state
         else:
             folders = [f for f in self.folder_list.folders if f.selectable]
             messages = sum(f.messages for f in folders)
             size = sum(f.size for f in folders)
-            text = f"{plural(len(folders), 'folder')} · {plural(messages, 'message')} · "
-            text += human_size(size)
+            text = join_fitting(
+                [
+                    (1, plural(len(folders), "folder")),
+                    (0, plural(messages, "message")),
+                    (2, human_size(size)),
+                ],
+                self.size.width,
+            )
         self.query_one(".pane-info", Static).update(text)
 
     def update_columns(self) -> None:
@@ -179,9 +212,13 @@ class AccountPane(Vertical):
             if self.showing_messages
             else self.folder_list.header(width)
         )
-        self.query_one(".pane-columns", Static).update(header)
+        columns = self.query_one(".pane-columns", Static)
+        columns.update(header)
+        columns.tooltip = f"Fl: {FLAG_LEGEND}" if self.showing_messages else None
 
     def on_resize(self) -> None:
+        self.update_title()
+        self.update_info()
         self.call_after_refresh(self.update_columns)
 
     def focus_list(self) -> None:
@@ -197,6 +234,12 @@ class AccountPane(Vertical):
     @work(thread=True, group="browse", exclusive=True, exit_on_error=False)
     def _connect(self) -> None:
         session = self.session
+        if session.prepare is not None:
+
+            def report(text: str) -> None:
+                self.post_message(self.Preparing(text))
+
+            session.prepare(report)
         if not session.has_password:
             found = saved_password(session.spec, session.role)
             if not found:
@@ -255,6 +298,11 @@ class AccountPane(Vertical):
         self.session.set_password(password, remember)
         self.connect()
 
+    def on_account_pane_preparing(self, message: AccountPane.Preparing) -> None:
+        if not self.connected:
+            self.state = message.text
+            self.update_info()
+
     def on_account_pane_folders_loaded(self, message: AccountPane.FoldersLoaded) -> None:
         self.connected = True
         self.folder_list.set_folders(message.folders, message.prefix)
@@ -300,6 +348,14 @@ class AccountPane(Vertical):
         self.update_columns()
         self.update_info()
 
+    @on(MarkableList.MarksChanged)
+    def marks_changed(self, message: MarkableList.MarksChanged) -> None:
+        # Not stopped: the screen updates the status line.
+        if self.session.role != "target" or self.told_target_marks or self.marks.totals().empty:
+            return
+        self.told_target_marks = True
+        self.notify(TARGET_MARKS_NOTICE, title="Target marks", severity="warning", timeout=10)
+
     @on(MessageList.Open)
     def preview(self, message: MessageList.Open) -> None:
         message.stop()
@@ -309,6 +365,8 @@ class AccountPane(Vertical):
     def list_changed(self, message: MessageList.Changed) -> None:
         message.stop()
         self.update_info()
+        # The rows may have brought a scrollbar, which narrows them: the header follows.
+        self.call_after_refresh(self.update_columns)
 
     @on(MessageList.SearchRequested)
     def show_search(self, message: MessageList.SearchRequested) -> None:

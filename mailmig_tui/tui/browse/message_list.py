@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from mailmig_tui.errors import UsageError
+from mailmig_tui.model import FolderInfo
 from mailmig_tui.tui.browse.paged_messages import PagedMessages
 from mailmig_tui.tui.browse.query import parse_query
 from mailmig_tui.tui.browse.rows import message_columns, message_row, placeholder_row
@@ -75,6 +76,9 @@ class MessageList(PagedMessages):
         ),
     ]
 
+    on_target: frozenset[int] = frozenset()
+    """UIDs of the open folder found on the target; the main screen sets it, rows show ✓."""
+
     class Open(Message):
         """Enter on a message: the pane shows it."""
 
@@ -89,19 +93,68 @@ class MessageList(PagedMessages):
     class SearchRequested(Message):
         """`/`: the pane shows its search input."""
 
+    class RowsShown(Message):
+        """The open folder's first rows are there: slower extra work (the lookup on the
+        target) may start now without delaying them."""
+
+        def __init__(self, folder: str) -> None:
+            super().__init__()
+            self.folder = folder
+
+    _rows_shown_of = -1
+    """The generation whose first rows were announced (`RowsShown`)."""
+
+    def load(self, folder: FolderInfo) -> None:
+        super().load(folder)
+        # A big folder takes seconds to list: say how big, from the folder list's count.
+        if folder.messages:
+            noun = "message" if folder.messages == 1 else "messages"
+            self.status = f"opening {count(folder.messages)} {noun}…"
+
+    @property
+    def opening(self) -> bool:
+        return self.status.startswith("opening")
+
+    @property
+    def rows_shown(self) -> bool:
+        """The open folder's first rows (or its emptiness) are on screen."""
+        return self._rows_shown_of == self.generation
+
+    def _announce_rows(self) -> None:
+        if self.folder is not None and not self.rows_shown:
+            self._rows_shown_of = self.generation
+            self.post_message(self.RowsShown(self.folder.name))
+
+    # Run besides PagedMessages' own handlers of the same messages (Textual calls each
+    # class's handler in the MRO); the announcement is queued, so it arrives after both.
+
+    def on_paged_messages_folder_opened(self, message: PagedMessages.FolderOpened) -> None:
+        if message.generation == self.generation and not message.uids:
+            self._announce_rows()
+
+    def on_paged_messages_summaries_loaded(self, message: PagedMessages.SummariesLoaded) -> None:
+        if message.generation == self.generation:
+            self._announce_rows()
+
     def describe(self) -> str:
-        """The info line under the list."""
+        """The info line under the list, whole."""
+        return " · ".join(text for _priority, text in self.describe_parts())
+
+    def describe_parts(self) -> list[tuple[int, str]]:
+        """The info line's parts as (priority, text): where the line is too narrow the pane
+        leaves out the highest numbers first, so the search's hit count and any progress
+        stay longest and no count is cut."""
         if self.folder is None:
-            return ""
-        parts = [self.folder.name, f"{count(len(self.arrival))} messages"]
+            return []
+        parts = [(2, self.folder.name), (1, f"{count(len(self.arrival))} messages")]
         if self.hits is not None:
-            parts.append(f"search {self.search_text}: {count(len(self.view))} found")
-        parts.append(SORT_NAMES[self.sort_key])
+            parts.append((0, f"search {self.search_text}: {count(len(self.view))} found"))
+        parts.append((3, SORT_NAMES[self.sort_key]))
         if self.status:
-            parts.append(self.status)
+            parts.append((0, self.status))
         elif self.pages.paused:
-            parts.append("not loading: press r to retry")
-        return " · ".join(parts)
+            parts.append((0, "not loading: press r to retry"))
+        return parts
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -117,6 +170,8 @@ class MessageList(PagedMessages):
         folder = self.folder.name if self.folder else ""
         marked = self.marks.message_marked(folder, uid)
         mark = "*" if marked else "+" if self.marks.folder_marked(folder) else ""
+        if uid in self.on_target:  # already on the target (see engine.compare)
+            mark = (mark or " ") + "✓"
         summary = self.cache.get(uid)
         if summary is None:
             if uid in self.gone:
@@ -159,8 +214,13 @@ class MessageList(PagedMessages):
         self.refresh()
         self.post_message(self.MarksChanged())
 
+    def learn_marked_sizes(self) -> None:
+        """Fetch the sizes of this folder's marked messages not known yet (in a worker)."""
+        if self.folder is not None and (unknown := self.marks.unknown_in(self.folder.name)):
+            self._load_sizes(self.generation, self.folder.name, unknown)
+
     def action_sort(self) -> None:
-        if self.folder is None or self.status == "opening…":
+        if self.folder is None or self.opening:
             return
         self.sort_key = next_sort_key(self.sort_key)
         missing = [u for u in self.arrival if self._missing(u)] if self.sort_key != "date" else []

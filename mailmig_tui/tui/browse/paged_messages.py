@@ -1,10 +1,12 @@
 """The messages of one open folder as data: UIDs, summaries paged in, sorted and searched.
 
-Opening a folder fetches only the UIDs in arrival order (newest first, one SORT or SEARCH);
-the rows on screen then ask for their summaries in pages of 200, loaded by a thread worker
-into `cache`. Sorting by size, sender or subject needs every summary: those still missing
-are fetched in a worker first (with progress in the info line), then the list is sorted in
-memory. A search runs on the server and leaves only the matches in `view`.
+Opening a folder fetches only the UIDs in arrival order (newest first: one ESORT, whose
+answer is a compact sequence set, or SORT, where the server has them); meanwhile the paging
+connection logs in and opens the folder. The rows on screen then ask for their summaries in
+pages of 200, one page ahead of the screen, loaded by a thread worker into `cache`.
+Sorting by size, sender or subject needs every summary: those still missing are fetched in
+a worker first (with progress in the info line), then the list is sorted in memory. A
+search runs on the server (ESEARCH where it has it) and leaves only the matches in `view`.
 
 The base of `MessageList`, which draws the rows and binds the keys; the thread workers here
 are the only code that talks to the store.
@@ -12,6 +14,7 @@ are the only code that talks to the store.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from mailmig_tui.errors import MailmigError
 from mailmig_tui.model import FolderInfo, MessageSummary
 from mailmig_tui.stores.base import SearchQuery
 from mailmig_tui.tui.accounts.session import AccountSession
@@ -103,6 +107,8 @@ class PagedMessages(MarkableList):
         self.rows_changed()
         self.post_message(self.Changed())
         self._open_folder(self.generation, folder)
+        if not self.session.spec.is_local:
+            self._warm_pages(folder.name)
 
     @property
     def current_uid(self) -> int | None:
@@ -158,6 +164,14 @@ class PagedMessages(MarkableList):
             uids = store.newest_first(folder.name)
         elapsed = time.monotonic() - started
         self.post_message(self.FolderOpened(generation, folder, uids, elapsed))
+
+    @work(thread=True, group="pages", exit_on_error=False)
+    def _warm_pages(self, folder: str) -> None:
+        """Log the paging connection in and open the folder on it while the order is being
+        fetched: over a far link the first page then costs one round trip, not a login."""
+        # A failure is left to the page loader to report, as it would be without this.
+        with contextlib.suppress(MailmigError), self.session.connection("pages").use() as store:
+            store.summaries(folder, [])
 
     @work(thread=True, group="pages", exit_on_error=False)
     def _load_pages(self, generation: int, epoch: int, folder: str) -> None:

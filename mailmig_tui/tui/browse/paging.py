@@ -1,8 +1,9 @@
 """Which pages of summaries the message list still needs, shared with one loader thread.
 
 The UI thread calls `want()` with the rows on screen; a loader thread calls `take()` until it
-returns None. The newest request is served first, and pages scrolled away from before their
-turn are dropped, so holding PgDn through 100,000 messages fetches only what is looked at.
+returns None. The newest request is served first, then one page ahead of the screen, and
+pages scrolled away from before their turn are dropped, so holding PgDn through 100,000
+messages fetches only what is looked at.
 `reset()` starts a new epoch (another folder, sort or search): a loader of an older epoch
 stops at its next `take()`. After a failure the queue pauses until the next reset, so a
 server that went away is not asked again on every repaint.
@@ -14,6 +15,8 @@ import threading
 from collections.abc import Callable, Sequence
 
 PAGE_SIZE = 200
+AHEAD = 1
+"""Pages fetched beyond the last row shown: over a slow link, the next PgDn is ready."""
 
 
 class PageQueue:
@@ -42,9 +45,15 @@ class PageQueue:
             return self._epoch
 
     def want(
-        self, first: int, last: int, rows: Sequence[int], missing: Callable[[int], bool]
+        self,
+        first: int,
+        last: int,
+        rows: Sequence[int],
+        missing: Callable[[int], bool],
+        ahead: int = AHEAD,
     ) -> int | None:
-        """Queue the pages covering rows first..last whose uids are `missing`.
+        """Queue the pages covering rows first..last whose uids are `missing`, and `ahead`
+        pages after them (fetched after the visible ones, so PgDn finds rows ready).
 
         Returns the epoch when no loader is running and one must be started, else None.
         """
@@ -53,7 +62,10 @@ class PageQueue:
             if self._paused:
                 return None
             self._window = (first, last)
-            for page in range(first // size, last // size + 1):
+            visible = range(first // size, last // size + 1)
+            beyond = range(last // size + 1, min(last // size + 1 + ahead, -(-len(rows) // size)))
+            # The loader takes the newest job first: queue the pages ahead before those seen.
+            for page in [*reversed(beyond), *visible]:
                 if page in self._requested:
                     continue
                 uids = [uid for uid in rows[page * size : (page + 1) * size] if missing(uid)]

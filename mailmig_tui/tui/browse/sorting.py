@@ -1,5 +1,8 @@
 """Orders of the message list: arrival (from the server) or by size, sender or subject.
 
+Arrival is the INTERNALDATE, when the server received the message: the list's date column
+shows the same date (`Received`), so the order and the column agree.
+
 Sorting other than by arrival needs every summary of the folder; messages whose summary is
 not (yet) known go last, in arrival order. Ties keep arrival order (newest first).
 """
@@ -12,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from mailmig_tui.model import MessageSummary
 
 SORT_KEYS = ("date", "size", "from", "subject")
-SORT_NAMES = {"date": "newest first", "size": "largest first", "from": "by sender",
+SORT_NAMES = {"date": "newest received first", "size": "largest first", "from": "by sender",
               "subject": "by subject"}  # fmt: skip
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|fwd?|wg|sv|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 

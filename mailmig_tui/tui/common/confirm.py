@@ -1,4 +1,8 @@
-"""A yes/no question (quit while a copy runs); y/Enter answers yes, n/Escape no."""
+"""A yes/no question (quit while a copy runs, undo a run): y answers yes, n/Escape no.
+
+The safe answer has the focus, so Enter alone never does the risky thing; ←/→ move between
+the two buttons as they sit on screen (and Tab still does), and a hint line names the keys.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ class ConfirmDialog(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+        Binding("left", "focus_button('yes')", "Left button", show=False, id="confirm-left"),
+        Binding("right", "focus_button('no')", "Right button", show=False, id="confirm-right"),
     ]
 
     def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "No") -> None:
@@ -26,9 +32,14 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
             yield Static(Text(self.question))
+            yield Static(Text("\n" + self.hint(), style="dim"), classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.yes, variant="error", id="yes", compact=True)
                 yield Button(self.no, variant="primary", id="no", compact=True)
+
+    def hint(self) -> str:
+        """`y Remove · n Keep · ←/→ Enter`: the keys, since the buttons show only words."""
+        return f"y {self.yes} · n {self.no} · ←/→ and Enter choose a button"
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -39,3 +50,6 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_focus_button(self, button_id: str) -> None:
+        self.query_one(f"#{button_id}", Button).focus()

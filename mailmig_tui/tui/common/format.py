@@ -51,3 +51,37 @@ def count(number: int) -> str:
 def plural(number: int, word: str) -> str:
     """1 folder, 2 folders, 1,200 messages."""
     return f"{number:,} {word}{'' if number == 1 else 's'}"
+
+
+def shorten_middle(text: str, width: int) -> str:
+    """`text` in at most `width` cells, cut in the middle: `alice@exa…ple.com`.
+
+    For names whose both ends matter (an account's user and its domain, a path's root and
+    leaf); never padded.
+    """
+    text = clean(text)
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail_cells = (width - 1) // 2
+    head = set_cell_size(text, width - 1 - tail_cells)
+    tail = text[len(text) - tail_cells :] if tail_cells else ""
+    while cell_len(tail) > tail_cells:  # wide characters: drop from the left of the tail
+        tail = tail[1:]
+    return head + "…" + tail
+
+
+def join_fitting(parts: list[tuple[int, str]], width: int, separator: str = " · ") -> str:
+    """The parts that fit in `width` cells, joined in their order; when they do not all fit,
+    the least important go first (highest number = least important; ties: the last first).
+
+    A part is never cut, so a count or an ETA is shown whole or not at all; only the most
+    important part is cut (with "…") when even it alone does not fit.
+    """
+    kept = list(parts)
+    while len(kept) > 1 and cell_len(separator.join(t for _p, t in kept)) > width:
+        drop = max(range(len(kept)), key=lambda i: (kept[i][0], i))
+        del kept[drop]
+    text = separator.join(t for _p, t in kept)
+    return fit(text, width).rstrip() if cell_len(text) > width else text

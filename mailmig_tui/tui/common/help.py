@@ -14,6 +14,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from mailmig_tui.tui.browse.rows import FLAG_LEGEND, RECEIVED_MEANING
+
 KeyRow = tuple[str, str, str]
 """(keys as the footer shows them, what they do, the binding id to remap them with)."""
 
@@ -76,16 +78,24 @@ class HelpScreen(ModalScreen[None]):
         self.keymap = keymap
 
     def compose(self) -> ComposeResult:
+        groups = [
+            (title, [row for cls in classes for row in self._rows(cls)])
+            for title, classes in sections()
+        ]
+        # The ids are what the [keymap] section needs, so they are never cut: their column
+        # is as wide as the longest, and the descriptions wrap in what is left (80x24 too).
+        widest = max((len(row[2]) for _title, rows in groups for row in rows), default=2)
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
-        table.add_column("keys", style="bold", no_wrap=True, ratio=2, min_width=17)
-        table.add_column("does", ratio=5)
-        table.add_column("id", style="dim", no_wrap=True, ratio=2)
-        for title, classes in sections():
+        table.add_column("keys", style="bold", no_wrap=True, min_width=15, max_width=17)
+        table.add_column("does", ratio=1)
+        table.add_column("id", style="dim", no_wrap=True, min_width=widest)
+        for title, rows in groups:
             table.add_row(Text(title, style="underline"), "", "")
-            for cls in classes:
-                bindings = cls.__dict__.get("BINDINGS", [])
-                for row in key_rows(bindings, self.keymap, self.app.get_key_display):
-                    table.add_row(*row)
+            for row in rows:
+                table.add_row(*row)
+            if title == "Message list":  # what its columns mean, beside its keys
+                table.add_row("Fl column", FLAG_LEGEND, "")
+                table.add_row("Received", RECEIVED_MEANING, "")
             table.add_row("", "", "")
         table.add_row("ctrl+p", "Command palette: every action by name", "")
         title = 'Keys (remap in config.toml, [keymap] section: id = "keys")'
@@ -93,6 +103,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(title), classes="dialog-title")
             with VerticalScroll():
                 yield Static(table)
+
+    def _rows(self, cls: type[DOMNode]) -> list[KeyRow]:
+        bindings = cls.__dict__.get("BINDINGS", [])
+        return key_rows(bindings, self.keymap, self.app.get_key_display)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -71,11 +71,13 @@ def folders_line(snapshot: ProgressSnapshot, styles: BarStyles) -> Table:
     return folders
 
 
-def panel_lines(snapshot: ProgressSnapshot, styles: BarStyles) -> RenderableType:
+def panel_lines(
+    snapshot: ProgressSnapshot, styles: BarStyles, width: int | None = None
+) -> RenderableType:
     head = Table.grid(expand=True)
     head.add_column(no_wrap=True)
     head.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    verb, rest = headline(snapshot)
+    verb, rest = headline(snapshot, width)
     head.add_row(Text(f"{verb} ", style="bold"), Text(rest))
 
     done, total = overall(snapshot)
@@ -119,7 +121,8 @@ class CopyPanel(Static):
             return
         self.snapshot = snapshot
         self.display = True
-        self.update(panel_lines(snapshot, BarStyles.of(self)))
+        # Its width, so the first line leaves out the rate rather than cut the ETA.
+        self.update(panel_lines(snapshot, BarStyles.of(self), self.content_region.width or None))
 
     def hide(self) -> None:
         self.display = False

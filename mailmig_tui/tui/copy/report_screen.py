@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from mailmig_tui.engine.events import CopyReport
-from mailmig_tui.engine.wording import failure_line, human_size
+from mailmig_tui.engine.wording import altered_line, failure_line, human_size
 from mailmig_tui.tui.common.format import clean, count, plural
 from mailmig_tui.tui.copy.text import duration, rate
 
@@ -74,7 +74,8 @@ def totals(report: CopyReport) -> list[Text]:
             ("Total: ", "bold"),
             f"copied {count(report.copied)} ({human_size(report.bytes)}) · already there "
             f"{count(report.already_present)} · too large {count(report.too_large)} · "
-            f"failed {count(report.failed)} · not copied {count(report.not_copied)}",
+            f"failed {count(report.failed)} · not copied {count(report.not_copied)}"
+            + (f" · filtered out {count(report.filtered_out)}" if report.filtered_out else ""),
         ),
         Text(
             f"Elapsed {duration(report.elapsed)} · "
@@ -96,19 +97,22 @@ def verify_lines(report: CopyReport) -> list[Text]:
     result = report.verify
     if result is None:
         return [Text.assemble(("Verify: ", "bold"), f"not done: {report.verify_problem}")]
+    altered = altered_lines(report)
     if result.missing == 0:
         return [
             Text.assemble(
                 ("Verify: ", "bold"),
                 f"all {count(result.checked)} messages of the copied folders are on the target",
-            )
+            ),
+            *altered,
         ]
     lines = [
+        *altered,
         Text.assemble(
             ("Verify: ", "bold"),
             f"{plural(result.missing, 'message')} of {count(result.checked)} missing "
             "on the target:",
-        )
+        ),
     ]
     for listed, ref in enumerate(result.missing_messages):
         if listed == MAX_LISTED:
@@ -116,6 +120,29 @@ def verify_lines(report: CopyReport) -> list[Text]:
             break
         subject = clean(ref.subject) or "(no subject)"
         lines.append(Text(f"  {ref.folder} UID {ref.uid} {subject!r} {ref.message_id}"))
+    return lines
+
+
+def altered_lines(report: CopyReport) -> list[Text]:
+    """Warnings: copies the target altered, messages mailmig repaired, other flags."""
+    result = report.verify
+    lines: list[Text] = []
+    altered = [a for f in result.folders for a in f.altered] if result is not None else []
+    repaired = [a for f in report.folders for a in f.repaired]
+    for title, entries in (("Altered by the target", altered), ("Repaired", repaired)):
+        if entries:
+            lines.append(Text(f"{title} ({count(len(entries))}):", style="bold"))
+            lines += [Text(f"  {clean(altered_line(a, 'warning'))}") for a in entries[:MAX_LISTED]]
+            if len(entries) > MAX_LISTED:
+                more = count(len(entries) - MAX_LISTED)
+                lines.append(Text(f"  … and {more} more (see the log)"))
+    if result is not None and result.flag_differences:
+        lines.append(
+            Text(
+                f"Flags differ on the target for {plural(result.flag_differences, 'message')}: "
+                "copy again to update them"
+            )
+        )
     return lines
 
 
@@ -145,6 +172,14 @@ def report_body(report: CopyReport) -> RenderableType:
 class ReportScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter", "close", "Close", id="close-report", tooltip="Back to the panes"),
+        Binding(
+            "v",
+            "view_log",
+            "Log",
+            show=False,  # shown, it would change every report snapshot: help lists it
+            id="report-log",
+            tooltip="Read this run's log file",
+        ),
     ]
 
     def __init__(self, report: CopyReport, labels: tuple[str, str]) -> None:
@@ -162,6 +197,11 @@ class ReportScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+
+    def action_view_log(self) -> None:
+        from mailmig_tui.tui.history.log_screen import LogScreen
+
+        self.app.push_screen(LogScreen(self.report.log_path))
 
     def action_close(self) -> None:
         self.dismiss()

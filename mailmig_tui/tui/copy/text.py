@@ -10,7 +10,10 @@ from __future__ import annotations
 from mailmig_tui.engine.progress import ProgressSnapshot
 from mailmig_tui.engine.rates import Estimate
 from mailmig_tui.engine.wording import human_size
-from mailmig_tui.tui.common.format import count
+from mailmig_tui.tui.common.format import count, join_fitting
+
+MEASURING = "measuring…"
+"""Instead of a rate and an ETA until the rate has settled (see `engine.progress`)."""
 
 
 def duration(seconds: float) -> str:
@@ -39,11 +42,14 @@ def rate(messages_per_second: float, bytes_per_second: float) -> str:
 def estimate_text(guess: Estimate) -> str:
     """The plan's time, labelled as an estimate with the rate it assumes and where that is from."""
     at = rate(guess.rate.messages_per_second, guess.rate.bytes_per_second)
-    source = (
-        "as measured in the last copy between these accounts"
-        if guess.rate.measured
-        else "a cautious default until a copy between these accounts was measured"
-    )
+    link = guess.rate.link
+    if guess.rate.measured:
+        source = "as measured in the last copy between these accounts"
+    elif guess.rate.sampled and link is not None:
+        trip = max(link.source_rtt, link.target_rtt) * 1000
+        source = f"measured while planning, round trip {trip:,.1f} ms"
+    else:
+        source = "a cautious default until a copy between these accounts was measured"
     return f"{rough_duration(guess.seconds)} (estimate at {at}: {source})"
 
 
@@ -59,13 +65,13 @@ def eta_text(snapshot: ProgressSnapshot) -> str:
     return "ETA –:––" if left is None else f"ETA {duration(left)}"
 
 
-def headline(snapshot: ProgressSnapshot) -> tuple[str, str]:
+def headline(snapshot: ProgressSnapshot, width: int | None = None) -> tuple[str, str]:
     """The panel's first line as (bold verb, the rest):
     ("Copying:", "1,234/3,251 msgs · 4.5 MB/12.0 MB · 312 msg/s · 4.1 MB/s · ETA 0:42"),
     ("Checking", "41,200/100,000 messages on the target"), ("Cancelling", "the check …")."""
     if not checking(snapshot):
         verb = "Cancelling:" if snapshot.phase == "cancelling" else "Copying:"
-        return verb, copy_line(snapshot)
+        return verb, copy_line(snapshot, None if width is None else width - len(verb) - 1)
     checked = f"{count(snapshot.checked)}/{count(snapshot.to_check)} messages"
     if snapshot.phase == "cancelling":
         return "Cancelling", f"the check at {checked}; the report follows"
@@ -78,13 +84,22 @@ def progress_line(snapshot: ProgressSnapshot) -> str:
     return " ".join(headline(snapshot)) if checking(snapshot) else copy_line(snapshot)
 
 
-def copy_line(snapshot: ProgressSnapshot) -> str:
-    return (
-        f"{count(snapshot.processed)}/{count(snapshot.messages)} msgs · "
-        f"{human_size(snapshot.copied_bytes)}/{human_size(snapshot.bytes)} · "
-        f"{rate(snapshot.messages_per_second, snapshot.bytes_per_second)} · "
-        f"{eta_text(snapshot)}"
-    )
+def copy_line(snapshot: ProgressSnapshot, width: int | None = None) -> str:
+    """`1,234/3,251 msgs · 4.5 MB/12.0 MB · 312 msg/s · 4.1 MB/s · ETA 0:42`, or while the
+    rate settles `12/3,251 msgs · 40 KB/12.0 MB · measuring…`. In `width` cells the rate
+    goes first, then the bytes: the counts and the ETA stay whole (80x24, 100,000 msgs)."""
+    parts = [
+        (0, f"{count(snapshot.processed)}/{count(snapshot.messages)} msgs"),
+        (2, f"{human_size(snapshot.copied_bytes)}/{human_size(snapshot.bytes)}"),
+    ]
+    if snapshot.measuring:
+        parts.append((1, MEASURING))
+    else:
+        parts.append((3, rate(snapshot.messages_per_second, snapshot.bytes_per_second)))
+        parts.append((1, eta_text(snapshot)))
+    if width is None:
+        return " · ".join(text for _priority, text in parts)
+    return join_fitting(parts, width)
 
 
 def overall(snapshot: ProgressSnapshot) -> tuple[int, int]:
