@@ -457,6 +457,8 @@ def sweep(
                 *ca,
                 "--report",
                 str(reports / "batch.json"),
+                "--connections",  # four runs share the source user: Dovecot allows 10
+                "2",
                 "--debug",
             ],
             0,
@@ -471,6 +473,8 @@ def sweep(
                 *ca,
                 "--report",
                 str(reports / "batch-commands.json"),
+                "--connections",  # four runs share the source user: Dovecot allows 10
+                "2",
                 "--debug",
             ],
             0,
@@ -492,6 +496,8 @@ def sweep(
                 *ca,
                 "--report",
                 str(reports / "microsoft.json"),
+                "--connections",  # four runs share the source user: Dovecot allows 10
+                "2",
                 "--debug",
             ],
             0,

@@ -175,7 +175,7 @@ async def test_preview_shows_headers_body_and_attachments(demo_root: Path) -> No
 
 async def test_help_lists_every_key_and_keymap_remaps(demo_root: Path) -> None:
     app = MailmigApp(*demo_sessions(demo_root), keymap={"mark": "x", "help": "f1,h"})
-    async with app.run_test(size=(100, 60)) as pilot:
+    async with app.run_test(size=(100, 100)) as pilot:  # the whole help, unscrolled
         await wait_connected(pilot, app)
         await pilot.press("space")  # no longer bound to "mark"
         assert pane(app, "source").marks.totals().empty

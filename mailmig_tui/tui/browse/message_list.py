@@ -26,7 +26,7 @@ class MessageList(PagedMessages):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "enter,right,l",
+            "enter,right",  # not l: l is the history everywhere
             "open",
             "Open",
             key_display="enter",
@@ -34,7 +34,7 @@ class MessageList(PagedMessages):
             tooltip="Read the message (fetched with BODY.PEEK: it stays unread)",
         ),
         Binding(
-            "backspace,left,h",
+            "backspace,left",
             "up",
             "Up",
             key_display="bksp",
