@@ -11,6 +11,10 @@ from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
 from tests.support.seeding import seed_mailbox
 
+# `fake` and `dovecot` (module-scoped) for the OAuth2 tests: the authorisation server and a
+# Dovecot that checks tokens at it.
+pytest_plugins = ("tests.support.oauth_fixtures",)
+
 SHAPES = ("slash", "courier")
 
 

@@ -49,10 +49,7 @@ class UndoPlan:
     @property
     def folders(self) -> dict[tuple[str, int], list[AppendedCopy]]:
         """(target folder, UIDVALIDITY) -> its copies, in folder order."""
-        grouped: dict[tuple[str, int], list[AppendedCopy]] = defaultdict(list)
-        for copy in self.copies:
-            grouped[(copy.target_folder, copy.target_uidvalidity or 0)].append(copy)
-        return dict(grouped)
+        return _by_folder(self.copies)
 
     @property
     def summary(self) -> str:
@@ -163,10 +160,7 @@ class MarkedUndoPlan:
 
     @property
     def folders(self) -> dict[tuple[str, int], list[AppendedCopy]]:
-        grouped: dict[tuple[str, int], list[AppendedCopy]] = defaultdict(list)
-        for copy in self.copies:
-            grouped[(copy.target_folder, copy.target_uidvalidity or 0)].append(copy)
-        return dict(grouped)
+        return _by_folder(self.copies)
 
     @property
     def kept(self) -> int:
@@ -222,6 +216,15 @@ def undo_marked(plan: MarkedUndoPlan, target: MailStore, journal: Journal) -> Un
     result = UndoResult()
     _remove_copies(plan.folders, target, journal, result)
     return result
+
+
+def _by_folder(copies: Iterable[AppendedCopy]) -> dict[tuple[str, int], list[AppendedCopy]]:
+    """(target folder, UIDVALIDITY) -> its copies, in folder order: what `_remove_copies`
+    removes one folder at a time."""
+    grouped: dict[tuple[str, int], list[AppendedCopy]] = defaultdict(list)
+    for copy in copies:
+        grouped[(copy.target_folder, copy.target_uidvalidity or 0)].append(copy)
+    return dict(grouped)
 
 
 def _count(number: int, word: str) -> str:

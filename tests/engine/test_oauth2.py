@@ -42,20 +42,6 @@ print(json.load(open(sys.argv[1]))[os.environ["MAILMIG_OAUTH2_USER"]])
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuthServer]:
-    server = FakeOAuthServer(client_id=CLIENT_ID).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot(fake: FakeOAuthServer) -> Iterator[DovecotServer]:
-    server = DovecotServer(oauth2_introspection_url=fake.introspection_url).start()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture(scope="module")
 def seeded(dovecot: DovecotServer) -> str:
     user = dovecot.new_user()
     seed_mailbox(dovecot, user, standard_folders(), standard_corpus())

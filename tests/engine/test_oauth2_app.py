@@ -16,9 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import tomli_w
 
-from mailmig_tui import oauth2, paths
+from mailmig_tui import oauth2
 from mailmig_tui.accounts import parse_account_url
 from mailmig_tui.cli import main
 from mailmig_tui.engine.session import Accounts
@@ -26,6 +25,7 @@ from mailmig_tui.errors import AuthError
 from mailmig_tui.model import OAuth2Spec
 from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
+from tests.support.oauth_fixtures import write_config
 from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer, app_certificate
 from tests.support.seeding import folder_contents, seed_mailbox
 
@@ -33,33 +33,18 @@ SECRET = "app-secret-Qx7-never-shown"
 TENANT = "contoso.example"
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuthServer]:
-    server = FakeOAuthServer(client_id=CLIENT_ID, client_secret=SECRET).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot(fake: FakeOAuthServer) -> Iterator[DovecotServer]:
-    server = DovecotServer(oauth2_introspection_url=fake.introspection_url).start()
-    yield server
-    server.cleanup()
-
-
 @pytest.fixture(autouse=True)
 def fresh(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     oauth2.forget_all()
     monkeypatch.setattr(fake, "requests", [])
+    monkeypatch.setattr(fake, "client_secret", SECRET)
     monkeypatch.setattr(fake, "app_mailboxes", [])
     monkeypatch.setattr(fake, "app_certificate", b"")
     monkeypatch.delenv("MAILMIG_OAUTH2_CLIENT_SECRET", raising=False)
     # The token endpoint of [oauth2.microsoft-app] points at the fake; everything else is
     # the built-in provider's (scope https://outlook.office365.com/.default).
-    path = paths.config_file()
-    paths.ensure_private_dir(path.parent)
     table = {"token_endpoint": fake.token_endpoint, "tenant": TENANT, "client_id": CLIENT_ID}
-    path.write_text(tomli_w.dumps({"oauth2": {"microsoft-app": table}}))
+    write_config({"oauth2": {"microsoft-app": table}})
     yield
     oauth2.forget_all()
 

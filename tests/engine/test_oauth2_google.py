@@ -6,7 +6,6 @@ authorisation server, whose endpoints replace Google's through [oauth2.NAME] tab
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import stat
@@ -17,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tomli_w
 
 from mailmig_tui import oauth2, oauth2_pkce, oauth2_tokens, paths
 from mailmig_tui.accounts import parse_account_url
@@ -26,61 +24,35 @@ from mailmig_tui.engine.session import Accounts
 from mailmig_tui.errors import AuthError
 from mailmig_tui.oauth2_pkce import ShowUrl
 from tests.support.dovecot import DovecotServer
+from tests.support.oauth_fixtures import browser_get, google_table, write_config
 from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer, service_account_key
 
 DESKTOP_SECRET = "GOCSPX-desktop-client-secret"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuthServer]:
-    server = FakeOAuthServer(client_id=CLIENT_ID, client_secret=DESKTOP_SECRET).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot(fake: FakeOAuthServer) -> Iterator[DovecotServer]:
-    server = DovecotServer(oauth2_introspection_url=fake.introspection_url).start()
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture(autouse=True)
 def fresh(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     oauth2.forget_all()
     monkeypatch.setattr(fake, "requests", [])
+    monkeypatch.setattr(fake, "client_secret", DESKTOP_SECRET)
     monkeypatch.setenv("MAILMIG_OAUTH2_CLIENT_SECRET", DESKTOP_SECRET)
     yield
     oauth2.forget_all()
 
 
-def write_config(data: dict[str, object]) -> None:
-    path = paths.config_file()
-    paths.ensure_private_dir(path.parent)
-    path.write_text(tomli_w.dumps(data))
-
-
-def google_table(fake: FakeOAuthServer) -> dict[str, str]:
-    return {
-        "client_id": CLIENT_ID,
-        "authorization_endpoint": fake.url + "/authorize",
-        "token_endpoint": fake.token_endpoint,
-    }
+def google_mailbox(
+    dovecot: DovecotServer, fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """A new mailbox whose user signs in at the fake, [oauth2.google] in the config pointing
+    there."""
+    user = dovecot.new_user()
+    monkeypatch.setattr(fake, "sign_in_user", user)
+    write_config({"oauth2": {"google": google_table(fake)}})
+    return user
 
 
 def url(server: DovecotServer, user: str) -> str:
     return f"imap+plain://{user}@127.0.0.1:{server.imap_port}"
-
-
-def get(address: str) -> http.client.HTTPResponse:
-    """One GET, redirects not followed: what a browser's first request sees."""
-    parts = urllib.parse.urlsplit(address)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    connection.request("GET", f"{parts.path or '/'}?{parts.query}")
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response
 
 
 def test_the_browser_coming_back_to_the_loopback_listener_signs_in(
@@ -89,9 +61,7 @@ def test_the_browser_coming_back_to_the_loopback_listener_signs_in(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    user = dovecot.new_user()
-    monkeypatch.setattr(fake, "sign_in_user", user)
-    write_config({"oauth2": {"google": google_table(fake)}})
+    user = google_mailbox(dovecot, fake, monkeypatch)
     pages: list[int] = []
     browsing: list[threading.Thread] = []
 
@@ -102,9 +72,9 @@ def test_the_browser_coming_back_to_the_loopback_listener_signs_in(
             assert query["redirect_uri"] == [redirect_uri] and query["login_hint"] == [user]
 
             def visit() -> None:  # the operator signs in; Google sends the browser back
-                location = get(address).getheader("Location") or ""
+                location = browser_get(address).getheader("Location") or ""
                 assert location.startswith(redirect_uri)
-                pages.append(get(location).status)
+                pages.append(browser_get(location).status)
 
             browsing.append(threading.Thread(target=visit))
             browsing[-1].start()
@@ -161,9 +131,7 @@ def test_after_the_listener_wins_no_reader_stays_blocked_on_the_terminal(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    user = dovecot.new_user()
-    monkeypatch.setattr(fake, "sign_in_user", user)
-    write_config({"oauth2": {"google": google_table(fake)}})
+    user = google_mailbox(dovecot, fake, monkeypatch)
     readers, reading = watch_readers(monkeypatch)
     browsing: list[threading.Thread] = []
 
@@ -171,7 +139,7 @@ def test_after_the_listener_wins_no_reader_stays_blocked_on_the_terminal(
         def show(address: str, redirect_uri: str) -> None:
             def visit() -> None:  # once the terminal waits for a paste, the browser returns
                 assert reading.wait(10)
-                get(get(address).getheader("Location") or "")
+                browser_get(browser_get(address).getheader("Location") or "")
 
             browsing.append(threading.Thread(target=visit))
             browsing[-1].start()
@@ -195,14 +163,12 @@ def test_the_address_pasted_into_the_terminal_signs_in(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    user = dovecot.new_user()
-    monkeypatch.setattr(fake, "sign_in_user", user)
-    write_config({"oauth2": {"google": google_table(fake)}})
+    user = google_mailbox(dovecot, fake, monkeypatch)
 
     def browser(label: str) -> ShowUrl:
         def show(address: str, redirect_uri: str) -> None:
             # The browser runs elsewhere: its redirect never reaches the listener.
-            location = get(address).getheader("Location") or ""
+            location = browser_get(address).getheader("Location") or ""
             os.write(terminal, location.encode() + b"\n")
 
         return show
@@ -228,7 +194,7 @@ def paste_provider(
     location: list[str] = []
 
     def show(address: str, redirect_uri: str) -> None:
-        location.append(get(address).getheader("Location") or "")
+        location.append(browser_get(address).getheader("Location") or "")
         shown.set()
 
     def read_line(_stop: threading.Event) -> str:

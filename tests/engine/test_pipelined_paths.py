@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from mailmig_tui.engine.events import CopyReport
 from mailmig_tui.engine.folder_copier import CopySettings
 from mailmig_tui.engine.journal import Journal
-from mailmig_tui.engine.plan import CopyOptions, build_plan
+from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan
 from mailmig_tui.engine.runner import copy_folders
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores import imap_append
@@ -41,6 +42,22 @@ def spec(server: DovecotServer, user: str) -> AccountSpec:
 
 def store(server: DovecotServer, user: str, *, readonly: bool = True) -> ImapStore:
     return connect_imap(spec(server, user), server.password(user), readonly=readonly)
+
+
+def copy_with(
+    plan: Plan, source: ImapStore, target: ImapStore, journal: Journal, settings: CopySettings
+) -> CopyReport:
+    """Run `plan` over these two open stores only (no other connection opened), quietly."""
+    return copy_folders(
+        plan,
+        source=source,
+        target=target,
+        open_source=lambda: source,
+        open_target=lambda: target,
+        journal=journal,
+        on_event=lambda e: None,
+        settings=settings,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,16 +118,7 @@ def test_a_target_folder_found_empty_is_not_probed(
     target = store(courier_server, target_user, readonly=False)
     try:
         plan = build_plan(source_spec, target_spec, source, target, journal, CopyOptions())
-        report = copy_folders(
-            plan,
-            source=source,
-            target=target,
-            open_source=lambda: source,
-            open_target=lambda: target,
-            journal=journal,
-            on_event=lambda e: None,
-            settings=CopySettings(connections=1),
-        )
+        report = copy_with(plan, source, target, journal, CopySettings(connections=1))
         assert report.copied == 60
         # Someone empties the target's INBOX: the journal still names copies there.
         admin = courier_server.client(target_user)
@@ -194,17 +202,9 @@ def test_a_refused_multiappend_is_resent_in_order_before_anything_later(
     try:
         plan = build_plan(source_spec, target_spec, source, target, journal, CopyOptions())
         assert plan.size_limit is None  # not advertised: the plan cannot leave them out
-        report = copy_folders(
-            plan,
-            source=source,
-            target=target,
-            open_source=lambda: source,
-            open_target=lambda: target,
-            journal=journal,
-            on_event=lambda e: None,
-            # Small batches, so that one MULTIAPPEND carries several of them.
-            settings=CopySettings(connections=1, batch_messages=4),
-        )
+        # Small batches, so that one MULTIAPPEND carries several of them.
+        settings = CopySettings(connections=1, batch_messages=4)
+        report = copy_with(plan, source, target, journal, settings)
     finally:
         source.close()
         target.close()

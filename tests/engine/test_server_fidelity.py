@@ -66,11 +66,12 @@ SOURCE = [
 ]
 
 
-def passwords(
-    monkeypatch: pytest.MonkeyPatch, server: DovecotServer, source: str, target: str
-) -> None:
+def new_pair(server: DovecotServer, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """A new source user and target user on `server`, their passwords where mailmig looks."""
+    source, target = server.new_user(), server.new_user()
     monkeypatch.setenv("MAILMIG_SOURCE_PASSWORD", server.password(source))
     monkeypatch.setenv("MAILMIG_TARGET_PASSWORD", server.password(target))
+    return source, target
 
 
 def copy_report(args: list[str], path: Path) -> tuple[int, dict[str, Any]]:
@@ -84,7 +85,7 @@ def test_a_target_that_changed_messages_gets_no_second_copy_without_the_journal(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    source, target = slash_server.new_user(), slash_server.new_user()
+    source, target = new_pair(slash_server, monkeypatch)
     seed_mailbox(slash_server, source, [], SOURCE)
     changed = [
         stored_as(SOURCE[0], munged(SOURCE[0].data, ord("X"))),  # Cyrus munge8bit
@@ -98,7 +99,6 @@ def test_a_target_that_changed_messages_gets_no_second_copy_without_the_journal(
         SOURCE[6],
     ]
     seed_mailbox(slash_server, target, [], changed)
-    passwords(monkeypatch, slash_server, source, target)
     src, dst = url(slash_server, source), url(slash_server, target)
 
     code, report = copy_report([src, dst], tmp_path / "r.json")
@@ -123,13 +123,12 @@ def test_a_target_that_changed_messages_gets_no_second_copy_without_the_journal(
 def test_dovecots_nul_as_0x80_is_the_same_message(
     slash_server: DovecotServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    source, target = slash_server.new_user(), slash_server.new_user()
+    source, target = new_pair(slash_server, monkeypatch)
     nul = mail(7, "From: Ann <a@mailmig.test>\r\nSubject: nul\r\n", b"a\0b\r\n")
     seed_mailbox(slash_server, source, [], [nul])
     served = folder_contents(slash_server, source, "INBOX")[0][b"BODY[]"]
     assert isinstance(served, bytes) and b"\x80" in served and b"\0" not in served
     seed_mailbox(slash_server, target, [], [stored_as(nul, served)])
-    passwords(monkeypatch, slash_server, source, target)
     code, report = copy_report(
         [url(slash_server, source), url(slash_server, target)], tmp_path / "r.json"
     )
@@ -142,9 +141,8 @@ def test_flags_changed_on_the_source_reach_the_target_without_the_journal(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    source, target = slash_server.new_user(), slash_server.new_user()
+    source, target = new_pair(slash_server, monkeypatch)
     seed_mailbox(slash_server, source, [SeedFolder(("Work",), None)], SOURCE[:3])
-    passwords(monkeypatch, slash_server, source, target)
     src, dst = url(slash_server, source), url(slash_server, target)
     assert main(["copy", src, dst]) == 0
     client = slash_server.client(source)  # the user goes on working on the old server
@@ -182,7 +180,7 @@ def test_a_folder_that_cannot_be_opened_is_listed_and_the_others_go_on(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    source, target = slash_server.new_user(), slash_server.new_user()
+    source, target = new_pair(slash_server, monkeypatch)
     messages = [*SOURCE[:2], mail(8, "From: a@b\r\nSubject: locked\r\n", folder="Locked")]
     seed_mailbox(slash_server, source, [SeedFolder(("Locked",), None)], messages)
     # Its cur/ and new/ unreadable: Dovecot lists the folder, and STATUS fails every time.
@@ -191,7 +189,6 @@ def test_a_folder_that_cannot_be_opened_is_listed_and_the_others_go_on(
     for path in locked:
         path.chmod(0)
     try:
-        passwords(monkeypatch, slash_server, source, target)
         src, dst = url(slash_server, source), url(slash_server, target)
         assert main(["folders", src, "--json"]) == 1
         captured = capsys.readouterr()

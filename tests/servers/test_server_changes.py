@@ -159,53 +159,36 @@ def test_cyrus_refusals_are_per_message_failures_and_the_run_goes_on(
     assert stored == {m.data for m in clean}
 
 
-def _rerun_without_journal_copies_nothing(
-    run: Migration, capsys: pytest.CaptureFixture[str], count: int
+@pytest.mark.parametrize(
+    ("source_server", "target_server", "changed"),
+    [
+        pytest.param("slash_server", "courier_imap", NO_FINAL_CRLF, id="courier-added-final-crlf"),
+        pytest.param("courier_imap", "cyrus_imap", EIGHT_BIT_HEADER, id="cyrus-munged-8bit-header"),
+        pytest.param("courier_imap", "slash_server", WITH_NUL, id="dovecot-replaced-nul"),
+    ],
+)
+def test_rerun_without_journal_copies_nothing_after_the_target_changed_a_message(
+    source_server: str,
+    target_server: str,
+    changed: SeedMessage,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The target stored `changed` otherwise than sent; found again by content all the same."""
+    source = request.getfixturevalue(source_server)
+    target = request.getfixturevalue(target_server)
+    messages = [changed, message(20)]
+    run = Migration(source, target, monkeypatch, tmp_path, messages, INBOX)
     code, report = run.copy()
     assert code == 0, capsys.readouterr().err
-    assert report["copied"] == count
+    assert report["copied"] == len(messages)
     run.forget_journal()
     code, report = run.copy()
     assert code == 0, capsys.readouterr().err
     assert report["copied"] == 0
-    assert report["already_present"] == count
-
-
-def test_rerun_without_journal_copies_nothing_after_courier_added_a_final_crlf(
-    slash_server: DovecotServer,
-    courier_imap: CourierServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    messages = [NO_FINAL_CRLF, message(20)]
-    run = Migration(slash_server, courier_imap, monkeypatch, tmp_path, messages, INBOX)
-    _rerun_without_journal_copies_nothing(run, capsys, len(messages))
-
-
-def test_rerun_without_journal_copies_nothing_after_cyrus_munged_8bit_headers(
-    courier_imap: CourierServer,
-    cyrus_imap: CyrusServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    messages = [EIGHT_BIT_HEADER, message(21)]
-    run = Migration(courier_imap, cyrus_imap, monkeypatch, tmp_path, messages, INBOX)
-    _rerun_without_journal_copies_nothing(run, capsys, len(messages))
-
-
-def test_rerun_without_journal_copies_nothing_after_dovecot_replaced_nul(
-    courier_imap: CourierServer,
-    slash_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    messages = [WITH_NUL, message(22)]
-    run = Migration(courier_imap, slash_server, monkeypatch, tmp_path, messages, INBOX)
-    _rerun_without_journal_copies_nothing(run, capsys, len(messages))
+    assert report["already_present"] == len(messages)
 
 
 def test_mbox_flag_change_then_rerun_without_journal_copies_nothing_and_updates_flags(

@@ -82,7 +82,8 @@ async def test_a_burst_with_shift_tab_goes_back_a_field() -> None:
         assert form.focused is form.query_one("#name", Input)
 
 
-async def test_a_pasted_password_and_enter_in_one_read_answer_the_prompt() -> None:
+async def prompt_answers(burst: str) -> list[tuple[str, bool] | None]:
+    """What the password prompt answers when `burst` arrives in one read."""
     app = MailmigApp()
     async with app.run_test() as pilot:
         await wait_screen(pilot, app, AccountsScreen, "the account chooser")
@@ -90,23 +91,18 @@ async def test_a_pasted_password_and_enter_in_one_read_answer_the_prompt() -> No
         answers: list[tuple[str, bool] | None] = []
         app.push_screen(PasswordDialog(AccountSession(spec, "source")), answers.append)
         await wait_screen(pilot, app, PasswordDialog, "the password prompt")
-        # "s3cr" in the field; Tab goes to the Log in button (the keyring box is disabled
-        # on this headless host), where "et" means nothing and Enter presses it. Before the
-        # fix all of it went to the field: ("s3cret", False).
-        one_read(app, "s3cr\tet\r")
+        one_read(app, burst)
         await wait_for(pilot, lambda: answers, "the prompt's answer")
-        assert answers == [("s3cr", False)]
+    return answers
+
+
+async def test_a_pasted_password_and_enter_in_one_read_answer_the_prompt() -> None:
+    # "s3cr" in the field; Tab goes to the Log in button (the keyring box is disabled on
+    # this headless host), where "et" means nothing and Enter presses it. Before the fix
+    # all of it went to the field: ("s3cret", False).
+    assert await prompt_answers("s3cr\tet\r") == [("s3cr", False)]
 
 
 async def test_a_backspace_in_a_burst_deletes_what_was_typed_before_it() -> None:
-    app = MailmigApp()
-    async with app.run_test() as pilot:
-        await wait_screen(pilot, app, AccountsScreen, "the account chooser")
-        spec = AccountSpec(kind="imap", user="u", host="127.0.0.1", port=9)
-        answers: list[tuple[str, bool] | None] = []
-        app.push_screen(PasswordDialog(AccountSession(spec, "source")), answers.append)
-        await wait_screen(pilot, app, PasswordDialog, "the password prompt")
-        # A typo corrected over a laggy link: DEL (what Backspace sends) among the letters.
-        one_read(app, "passx\x7fword\r")
-        await wait_for(pilot, lambda: answers, "the prompt's answer")
-        assert answers == [("password", False)]
+    # A typo corrected over a laggy link: DEL (what Backspace sends) among the letters.
+    assert await prompt_answers("passx\x7fword\r") == [("password", False)]

@@ -45,20 +45,6 @@ USER_CODE = "WXYZ-1234"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuthServer]:
-    server = FakeOAuthServer(client_id=CLIENT_ID).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot(fake: FakeOAuthServer) -> Iterator[DovecotServer]:
-    server = DovecotServer(oauth2_introspection_url=fake.introspection_url).start()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture(scope="module")
 def seeded(dovecot: DovecotServer) -> str:
     user = dovecot.new_user()
     seed_mailbox(dovecot, user, standard_folders(), standard_corpus())

@@ -20,22 +20,9 @@ from tests.tui.tuikit import wait_for, wait_screen
 SECRET = "tui-app-secret-never-saved"
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuthServer]:
-    server = FakeOAuthServer(client_id=CLIENT_ID, client_secret=SECRET).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot(fake: FakeOAuthServer) -> Iterator[DovecotServer]:
-    server = DovecotServer(oauth2_introspection_url=fake.introspection_url).start()
-    yield server
-    server.cleanup()
-
-
 @pytest.fixture(autouse=True)
-def fresh() -> Iterator[None]:
+def fresh(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(fake, "client_secret", SECRET)
     oauth2.forget_all()
     yield
     oauth2.forget_all()

@@ -10,19 +10,19 @@ server (tests/support/oauth_server.py); the test plays the browser.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import socket
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-import tomli_w
 from textual import events
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from mailmig_tui import oauth2, paths
+from mailmig_tui import oauth2
 from mailmig_tui.model import OAuth2Spec
 from mailmig_tui.tui.accounts.browser_sign_in import BrowserSignInDialog
 from mailmig_tui.tui.accounts.session import AccountSession
@@ -30,22 +30,9 @@ from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.common.error import ErrorDialog
 from mailmig_tui.tui.main_screen import MainScreen
 from tests.support.dovecot import DovecotServer
-from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer
+from tests.support.oauth_fixtures import browser_get, google_table, write_config
+from tests.support.oauth_server import FakeOAuthServer
 from tests.tui.tuikit import demo_sessions, imap_spec, pane, screen_text, wait_for, wait_screen
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuthServer]:
-    server = FakeOAuthServer(client_id=CLIENT_ID).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def dovecot(fake: FakeOAuthServer) -> Iterator[DovecotServer]:
-    server = DovecotServer(oauth2_introspection_url=fake.introspection_url).start()
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture(autouse=True)
@@ -54,14 +41,7 @@ def google_at_the_fake(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -
     oauth2.forget_all()
     monkeypatch.setattr(fake, "requests", [])
     monkeypatch.delenv("MAILMIG_OAUTH2_CLIENT_SECRET", raising=False)
-    path = paths.config_file()
-    paths.ensure_private_dir(path.parent)
-    table = {
-        "client_id": CLIENT_ID,
-        "authorization_endpoint": fake.url + "/authorize",
-        "token_endpoint": fake.token_endpoint,
-    }
-    path.write_text(tomli_w.dumps({"oauth2": {"google": table}}))
+    write_config({"oauth2": {"google": google_table(fake)}})
     yield
     oauth2.forget_all()
 
@@ -73,20 +53,17 @@ def google_app(dovecot: DovecotServer, fake: FakeOAuthServer, demo_root: Path) -
     return MailmigApp(AccountSession(spec, "source"), demo_sessions(demo_root)[1])
 
 
-def get(address: str) -> http.client.HTTPResponse:
-    """One GET, redirects not followed: what a browser's first request sees."""
-    parts = urllib.parse.urlsplit(address)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    connection.request("GET", f"{parts.path or '/'}?{parts.query}")
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response
+async def browser_dialog(pilot: Pilot[Any], app: MailmigApp) -> BrowserSignInDialog:
+    """The browser sign-in dialog, once the app shows it."""
+    await wait_screen(pilot, app, BrowserSignInDialog, "the browser sign-in dialog")
+    dialog = app.screen
+    assert isinstance(dialog, BrowserSignInDialog)
+    return dialog
 
 
 async def sign_in_at_the_provider(dialog: BrowserSignInDialog) -> str:
     """The operator signs in at the shown address; returns where the browser is sent."""
-    response = await asyncio.to_thread(get, dialog.url)
+    response = await asyncio.to_thread(browser_get, dialog.url)
     location = response.getheader("Location") or ""
     assert location.startswith(dialog.redirect_uri + "?")
     return location
@@ -97,9 +74,7 @@ async def test_the_address_pasted_into_the_dialog_signs_in(
 ) -> None:
     app = google_app(dovecot, fake, demo_root)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_screen(pilot, app, BrowserSignInDialog, "the browser sign-in dialog")
-        dialog = app.screen
-        assert isinstance(dialog, BrowserSignInDialog)
+        dialog = await browser_dialog(pilot, app)
         assert "Open this address in a browser" in screen_text(app)
         said = " ".join(str(static.render()) for static in dialog.query(Static))
         assert f"paste the address the browser was sent to ({dialog.redirect_uri}" in said
@@ -127,11 +102,9 @@ async def test_the_browser_coming_back_to_the_listener_closes_the_dialog_by_itse
 ) -> None:
     app = google_app(dovecot, fake, demo_root)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_screen(pilot, app, BrowserSignInDialog, "the browser sign-in dialog")
-        dialog = app.screen
-        assert isinstance(dialog, BrowserSignInDialog)
+        dialog = await browser_dialog(pilot, app)
         location = await sign_in_at_the_provider(dialog)
-        thanked = await asyncio.to_thread(get, location)  # a browser on this machine
+        thanked = await asyncio.to_thread(browser_get, location)  # a browser on this machine
         assert thanked.status == 200
         await wait_for(
             pilot,
@@ -148,9 +121,7 @@ async def test_escape_cancels_the_browser_sign_in_and_closes_the_listener(
 ) -> None:
     app = google_app(dovecot, fake, demo_root)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_screen(pilot, app, BrowserSignInDialog, "the browser sign-in dialog")
-        dialog = app.screen
-        assert isinstance(dialog, BrowserSignInDialog)
+        dialog = await browser_dialog(pilot, app)
         await pilot.press("escape")
         await wait_screen(pilot, app, ErrorDialog, "the error dialog")
         shown = screen_text(app)
@@ -168,9 +139,7 @@ async def test_quitting_while_the_browser_sign_in_waits_ends_the_wait(
 ) -> None:
     app = google_app(dovecot, fake, demo_root)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_screen(pilot, app, BrowserSignInDialog, "the browser sign-in dialog")
-        dialog = app.screen
-        assert isinstance(dialog, BrowserSignInDialog)
+        dialog = await browser_dialog(pilot, app)
         app.exit()
     # Else the worker waits (and the app's end with it) for a browser that never comes.
     assert dialog.cancel.is_set()

@@ -51,13 +51,8 @@ class BrowserSignInDialog(SignInDialog):
         self.pasted = False
 
     def compose(self) -> ComposeResult:
-        spec = self.session.spec
         with Vertical(classes="dialog"):
-            yield Static(
-                Text(f"OAuth2 sign-in for the {self.session.role} account"),
-                classes="dialog-title",
-            )
-            yield Static(Text(f"{spec.user} at {spec.host}"))
+            yield from self.heading()
             yield Static(Text("Open this address in a browser:"))
             yield Static(Text(self.url), id="browser-url")
             yield Static(

@@ -56,14 +56,9 @@ class DeviceCodeDialog(SignInDialog):
         self.expires_in = expires_in
 
     def compose(self) -> ComposeResult:
-        spec = self.session.spec
         minutes = max(1, self.expires_in // 60)
         with Vertical(classes="dialog"):
-            yield Static(
-                Text(f"OAuth2 sign-in for the {self.session.role} account"),
-                classes="dialog-title",
-            )
-            yield Static(Text(f"{spec.user} at {spec.host}"))
+            yield from self.heading()
             yield Static(Text("On any device, open"))
             yield Static(Text(self.verification_uri), id="device-url")
             yield Static(Text("and enter the code"))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 from typing import ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
+from textual.widgets import Static
 
 from mailmig_tui.tui.accounts.session import AccountSession
 
@@ -25,6 +27,17 @@ class SignInDialog(ModalScreen[None]):
         self.cancel = cancel
         self._finished = False
         self._finish_later = False
+
+    def heading(self) -> tuple[Static, Static]:
+        """The dialog's title and which mailbox signs in, the first lines of every one."""
+        spec = self.session.spec
+        return (
+            Static(
+                Text(f"OAuth2 sign-in for the {self.session.role} account"),
+                classes="dialog-title",
+            ),
+            Static(Text(f"{spec.user} at {spec.host}")),
+        )
 
     def action_cancel(self) -> None:
         """Stop waiting: the sign-in ends with a one-line error the app shows as usual."""
