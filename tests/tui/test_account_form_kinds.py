@@ -24,6 +24,7 @@ from mailmig_tui.tui.accounts.chooser import AccountsScreen
 from mailmig_tui.tui.accounts.form_fields import NEW_MAILDIR_NOTE, kind_choices
 from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
+from mailmig_tui.tui.main_screen import MainScreen
 from tests.support.dovecot import DovecotServer
 from tests.tui.test_tui_accounts import fill_form
 from tests.tui.tuikit import screen_text, wait_connected, wait_for, wait_screen
@@ -204,6 +205,10 @@ async def test_an_mbox_must_exist_and_is_saved_as_mbox(tmp_path: Path) -> None:
     assert f'mbox = "{box}"' in paths.config_file().read_text()
 
 
+def under_the_dialog(app: MailmigApp) -> MainScreen:
+    return next(screen for screen in app.screen_stack if isinstance(screen, MainScreen))
+
+
 async def test_a_source_only_kind_is_refused_as_the_target_in_one_line(
     demo_root: Path, tmp_path: Path
 ) -> None:
@@ -220,7 +225,12 @@ async def test_a_source_only_kind_is_refused_as_the_target_in_one_line(
         )
         text = " ".join(screen_text(app).replace("│", " ").split())  # the dialog wraps it
         assert f"target: an mbox account can only be a source ({TARGET_HINT})" in text
-        assert "not connected: press r to retry" in text
+        # The pane's own state line (under the dialog, so read from the pane itself).
+        await wait_for(
+            pilot,
+            lambda: under_the_dialog(app).pane("target").state == "not connected: press r to retry",
+            "the target pane saying it is not connected",
+        )
 
 
 async def test_a_maildir_target_that_does_not_exist_yet_is_created_on_connect(
