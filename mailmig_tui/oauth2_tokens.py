@@ -18,6 +18,7 @@ import select
 import sys
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -104,7 +105,7 @@ def forget_notices() -> None:
     _told.clear()
 
 
-class _CachedTokens:
+class _CachedTokens(ABC):
     """The access token cache and its lock, shared by every kind of provider."""
 
     def __init__(self, spec: AccountSpec, endpoints: Endpoints, clock: Clock) -> None:
@@ -131,8 +132,9 @@ class _CachedTokens:
             self._tokens = None
             return True
 
+    @abstractmethod
     def _fetch(self) -> Tokens:
-        raise NotImplementedError
+        """A new access token: the grant of each kind of provider."""
 
     def _keep(self, tokens: Tokens) -> None:
         self._tokens = tokens
@@ -212,8 +214,9 @@ class UserTokens(_CachedTokens):
             self.store.delete(self.key)
             return None
 
+    @abstractmethod
     def _sign_in(self) -> Tokens:
-        raise NotImplementedError
+        """A fresh sign-in when no refresh token works: device code or browser."""
 
     def _keep(self, tokens: Tokens) -> None:
         super()._keep(tokens)
