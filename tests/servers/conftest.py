@@ -6,12 +6,12 @@ reason elsewhere (a laptop without the unpacked packages, or not root for Courie
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
 
+from tests.support.needs import unavailable
 from tests.support.servers.base import LoopbackServer, ServerUnavailable, package_versions
 from tests.support.servers.courier import CourierServer
 from tests.support.servers.cyrus import CyrusServer
@@ -24,10 +24,7 @@ def _serve(start: Callable[[], Server]) -> Iterator[Server]:
     try:
         server = start()
     except ServerUnavailable as problem:
-        message = f"cannot set up the test server: {problem}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"cannot set up the test server: {problem}", "./run-tests installs it")
     try:
         yield server
     finally:

@@ -7,13 +7,18 @@ silent pass.
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 import pytest
 
 
 def need(present: bool, what: str) -> None:
-    if present:
-        return
+    if not present:
+        unavailable(f"{what} is missing", "./run-tests installs it")
+
+
+def unavailable(problem: str, remedy: str) -> NoReturn:
+    """Fail in CI, skip elsewhere: the one rule for a test whose tool or server is missing."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{what} is missing in CI: ./run-tests should have installed it")
-    pytest.skip(f"{what} is missing (./run-tests installs it)")
+        pytest.fail(f"{problem} in CI ({remedy})")
+    pytest.skip(f"{problem} ({remedy})")
