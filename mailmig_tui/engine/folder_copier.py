@@ -247,6 +247,9 @@ class FolderCopier:
         permanent = self.target.permanent_flags(mapping.target)
         if work.newly_matched:
             self.journal.record(key, work.newly_matched)
+        # One STORE per distinct flag set, not per message, and one journal commit.
+        by_flags: dict[tuple[str, ...], list[int]] = {}
+        updated: list[JournalEntry] = []
         for entry, flags in work.flag_updates:
             if entry.target_uid is None:
                 continue
@@ -254,9 +257,13 @@ class FolderCopier:
             # What the target cannot keep is no change: storing it again and again would
             # count a flag update on every run.
             if not same_flags(wanted, allowed_flags(entry.flags, permanent)):
-                self.target.set_flags(mapping.target, entry.target_uid, wanted)
-                report.flags_updated += 1
-            self.journal.record(key, [replace(entry, flags=flags)])
+                by_flags.setdefault(tuple(wanted), []).append(entry.target_uid)
+            updated.append(replace(entry, flags=flags))
+        for wanted_flags, uids in by_flags.items():
+            self.target.set_flags_of(mapping.target, uids, wanted_flags)
+            report.flags_updated += len(uids)
+        if updated:
+            self.journal.record(key, updated)
         work.flag_updates = []
         for probe in work.too_large:
             if probe.uid not in counted:

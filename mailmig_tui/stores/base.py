@@ -137,6 +137,12 @@ class MailStore(abc.ABC):
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:
         """Replace the flags of one message (used when flags changed on the source)."""
 
+    def set_flags_of(self, folder: str, uids: Sequence[int], flags: Sequence[str]) -> None:
+        """Give every message in `uids` exactly `flags`; a server store does it in one
+        command (a re-run after a staged migration may change thousands)."""
+        for uid in uids:
+            self.set_flags(folder, uid, flags)
+
     def removal_refusal(self) -> str:
         """Why `remove` cannot work on this store, in one line; "" when it can."""
         return "this kind of account cannot have messages removed"

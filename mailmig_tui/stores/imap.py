@@ -663,8 +663,11 @@ class ImapStore(MailStore):
         return wire if isinstance(wire, bytes) else str(wire).encode("ascii")
 
     def set_flags(self, folder: str, uid: int, flags: Sequence[str]) -> None:
+        self.set_flags_of(folder, [uid], flags)
+
+    def set_flags_of(self, folder: str, uids: Sequence[int], flags: Sequence[str]) -> None:
         self._call("SELECT", self._select, folder, write=True)
-        self._call("STORE", self.client.set_flags, [uid], list(flags), silent=True)
+        self._call("STORE", self.client.set_flags, list(uids), list(flags), silent=True)
 
     def removal_refusal(self) -> str:
         return imap_remove.refusal(self)
