@@ -30,11 +30,11 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from mailmig_tui import oauth2
-from mailmig_tui.accounts import SCHEMES, apply_options, command_account, needs_password
+from mailmig_tui.accounts import needs_password
 from mailmig_tui.config import save_account, with_provider_table
-from mailmig_tui.errors import MailmigError, PasswordUnavailable, UsageError
+from mailmig_tui.errors import MailmigError, PasswordUnavailable
 from mailmig_tui.kinds import DEFAULT_PROTOCOL, KINDS, HostKind, StoreKind
-from mailmig_tui.model import AccountSpec, Security, TlsOptions
+from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.password_command import with_password_command
 from mailmig_tui.stores.open import open_store
 from mailmig_tui.tui.accounts.form_fields import (
@@ -47,7 +47,6 @@ from mailmig_tui.tui.accounts.form_fields import (
     TLS,
     USER,
     build_kind_spec,
-    check_name,
     check_path,
     field_groups,
     kind_choices,
@@ -105,10 +104,6 @@ class NewAccount:
     password: str
 
 
-def default_port(security: Security) -> int:
-    return next(port for sec, port in SCHEMES.values() if sec is security)
-
-
 def build_spec(
     name: str,
     host: str,
@@ -120,55 +115,16 @@ def build_spec(
     command: str = "",
     password_command: str = "",
 ) -> AccountSpec:
-    """The account the form describes; raises UsageError naming the field to fix.
-
-    With a command (e.g. `ssh oldhost /usr/lib/dovecot/imap`) the account is reached by
-    running it instead of at a host; the user is then only needed if its server asks. With
-    a password command (`pass show mail/alice`) the password is what it prints.
-    """
-    spec = _build_spec(name, host, port, security, user, ca_file, timeout, command)
+    """An IMAP account (or with a command, e.g. `ssh oldhost /usr/lib/dovecot/imap`, one
+    reached by running it) from the form's fields; raises UsageError naming the field to
+    fix. With a password command (`pass show mail/alice`) the password is what it prints.
+    The same rules as every kind's form: `form_fields.build_kind_spec`."""
+    values = {"name": name, "host": host, "port": port, "security": security, "user": user}
+    values |= {"ca": ca_file, "command": command}
+    spec = build_kind_spec("command" if command.strip() else "imap", values, timeout)
     if password_command.strip():
         spec = with_password_command(spec, password_command.strip())
     return spec
-
-
-def _build_spec(
-    name: str,
-    host: str,
-    port: str,
-    security: str,
-    user: str,
-    ca_file: str,
-    timeout: float,
-    command: str,
-) -> AccountSpec:
-    name, host, user, ca_file = check_name(name), host.strip(), user.strip(), ca_file.strip()
-    if command.strip():
-        spec = command_account(command.strip(), user=user, name=name)
-        return apply_options(spec, timeout=timeout)
-    if not host:
-        raise UsageError("the host is missing", "e.g. mail.example.com")
-    if not user:
-        raise UsageError("the user is missing", "the login name, often the mail address")
-    sec = Security(security)
-    try:
-        number = int(port) if port.strip() else default_port(sec)
-    except ValueError:
-        raise UsageError(
-            f"the port {port!r} is not a number", "leave it empty for the default"
-        ) from None
-    if not 0 < number < 65536:
-        raise UsageError(f"the port {number} is out of range", "a port is 1 to 65535")
-    spec = AccountSpec(
-        kind="imap",
-        user=user,
-        host=host,
-        port=number,
-        security=sec,
-        tls=TlsOptions(ca_file=ca_file or None),
-        name=name,
-    )
-    return apply_options(spec, timeout=timeout)
 
 
 class AccountFormScreen(ModalScreen[NewAccount | None]):
