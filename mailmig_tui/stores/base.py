@@ -68,6 +68,11 @@ class MailStore(abc.ABC):
     def close(self) -> None:
         """Log out / release files; never raises."""
 
+    def round_trip(self) -> float | None:
+        """The fastest command round trip seen on this connection, in seconds; None when
+        none was timed (local stores have none to time)."""
+        return None
+
     @abc.abstractmethod
     def info(self) -> AccountInfo:
         """Delimiter, namespace prefix, capabilities, size limit."""

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import imaplib
 import logging
 import socket
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,8 +43,17 @@ from mailmig_tui.model import (
     MessageSummary,
 )
 from mailmig_tui.special import with_guessed_roles
-from mailmig_tui.stores import imap_append, imap_esearch, imap_pipelined, imap_remove
+from mailmig_tui.stores import (
+    imap_append,
+    imap_esearch,
+    imap_pipelined,
+    imap_prepare,
+    imap_probe_ahead,
+    imap_remove,
+    imap_staging,
+)
 from mailmig_tui.stores.base import HeaderProbe, MailStore, SearchQuery, as_text
+from mailmig_tui.stores.imap_compact import shared_flags, shared_zone
 from mailmig_tui.stores.imap_connect import open_client, server_text, shutdown
 from mailmig_tui.stores.imap_folders import folder_from_list, parse_capabilities
 
@@ -117,15 +129,47 @@ class ImapStore(MailStore):
         """A closed MULTIAPPEND whose answer is not read yet."""
         """Why the connection is unusable: after a timeout or an abort, whatever the server
         sends next belongs to the command that failed, so no later command may use it."""
+        self._closed = False
+        self._round_trip: float | None = None
+        """The fastest round trip a command of this connection took (see `_timed`)."""
         _no_delay(client)
 
     # -- connection ----------------------------------------------------------------------
 
     def close(self) -> None:
-        try:
-            self.client.logout()
-        except Exception:
+        """Send LOGOUT and return at once: a thread reads the answer and closes the
+        connection (each LOGOUT waited for cost a round trip between phases). A broken
+        connection is just closed."""
+        if self._closed:
+            return
+        self._closed = True
+        imap = self.client._imap
+        tag: bytes | None = None
+        if self._broken is None and self._open_multi is None:
+            try:
+                tag = imap._new_tag()
+                imap.send(tag + b" LOGOUT\r\n")
+            except Exception:
+                tag = None
+        if tag is None:
             shutdown(self.client)
+            return
+        threading.Thread(
+            target=_finish_logout, args=(self.client, tag), name="mailmig-logout", daemon=True
+        ).start()
+
+    def round_trip(self) -> float | None:
+        return self._round_trip
+
+    def _timed(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """`_call` for a command known to go to the server (never a cached answer), timed:
+        the fastest of them is the connection's round trip, measured at no extra cost."""
+        started = time.perf_counter()
+        result = self._call(what, func, *args, **kwargs)
+        took = time.perf_counter() - started
+        if self._round_trip is None or took < self._round_trip:
+            self._round_trip = took
+        return result
 
     def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Run an imapclient call, turning lost connections and timeouts into our errors.
@@ -175,7 +219,7 @@ class ImapStore(MailStore):
             caps = parse_capabilities(self._call("CAPABILITY", self.client.capabilities))
             delimiter, prefix = None, ""
             if "NAMESPACE" in caps:
-                personal = self._call("NAMESPACE", self.client.namespace).personal
+                personal = self._timed("NAMESPACE", self.client.namespace).personal
                 if personal:
                     prefix, delimiter = as_text(personal[0][0]), _opt_text(personal[0][1])
             if delimiter is None:
@@ -200,10 +244,12 @@ class ImapStore(MailStore):
     # -- folders -------------------------------------------------------------------------
 
     def list_folders(self, with_status: bool = True) -> list[FolderInfo]:
-        listing = self._call("LIST", self.client.list_folders)
-        folders = [folder_from_list(flags, delim, name) for flags, delim, name in listing]
-        if with_status:
-            folders = self._statuses(folders)
+        folders = self._list_with_status() if with_status and self._has("LIST-STATUS") else None
+        if folders is None:
+            listing = self._timed("LIST", self.client.list_folders)
+            folders = [folder_from_list(flags, delim, name) for flags, delim, name in listing]
+            if with_status:
+                folders = self._statuses(folders)
         folders = with_guessed_roles(folders, self.info().prefix)
         return sorted(folders, key=lambda f: (f.name.upper() != "INBOX", f.name))
 
@@ -213,28 +259,62 @@ class ImapStore(MailStore):
         wanted = [f for f in folders if f.selectable]
         size = self._has("STATUS=SIZE")
         wires = [self._wire_name(f.name) for f in wanted]
-        answers = self._call("STATUS", imap_pipelined.statuses, self.client._imap, wires, size)
-        figures: dict[str, FolderInfo] = {}
-        for folder, answer in zip(wanted, answers, strict=True):
-            data = answer.data
-            if not answer.ok or not all(k in data for k in imap_pipelined.STATUS_ITEMS):
-                figures[folder.name] = self._status_or_error(folder)
-                continue
-            figures[folder.name] = dataclasses.replace(
-                folder,
-                messages=data[b"MESSAGES"],
-                unseen=data[b"UNSEEN"],
-                size=data.get(b"SIZE", 0) if size else self._summed_size(folder.name),
-                uidvalidity=data[b"UIDVALIDITY"],
-                uidnext=data[b"UIDNEXT"],
-            )
+        answers = self._timed("STATUS", imap_pipelined.statuses, self.client._imap, wires, size)
+        figures = {
+            folder.name: self._with_figures(folder, answer.data if answer.ok else {}, size)
+            for folder, answer in zip(wanted, answers, strict=True)
+        }
         return [figures.get(f.name, f) for f in folders]
+
+    def _with_figures(self, folder: FolderInfo, data: dict[bytes, int], size: bool) -> FolderInfo:
+        """`folder` with its STATUS figures, or asked alone when they are incomplete."""
+        if not all(k in data for k in imap_pipelined.STATUS_ITEMS):
+            return self._status_or_error(folder)
+        return dataclasses.replace(
+            folder,
+            messages=data[b"MESSAGES"],
+            unseen=data[b"UNSEEN"],
+            size=data.get(b"SIZE", 0) if size else self._summed_size(folder.name),
+            uidvalidity=data[b"UIDVALIDITY"],
+            uidnext=data[b"UIDNEXT"],
+        )
+
+    def _list_with_status(self) -> list[FolderInfo] | None:
+        """LIST with the STATUS of every folder in the same answer (RFC 5819): one round
+        trip instead of two. None when the server refuses it (the caller asks the usual
+        way)."""
+        size = self._has("STATUS=SIZE")
+        items = b" ".join(imap_pipelined.STATUS_ITEMS + ((b"SIZE",) if size else ()))
+        # With RETURN options a server only reports the attributes asked for: ask for those
+        # a plain LIST reports (RFC 5258 CHILDREN, RFC 6154 SPECIAL-USE) as well.
+        options = [b"CHILDREN"] if self._has("LIST-EXTENDED") else []
+        options += [b"SPECIAL-USE"] if self._has("SPECIAL-USE") else []
+        options.append(b"STATUS (" + items + b")")
+        imap = self.client._imap
+        args = (b'""', b'"*"', b"RETURN", b"(" + b" ".join(options) + b")")
+        try:
+            typ, _said = self._timed("LIST", imap._simple_command, "LIST", *args)
+        except ProtocolError:  # BAD: a server announcing what it does not take
+            typ = "BAD"
+        listed = imap.untagged_responses.pop("LIST", [])
+        statuses = imap.untagged_responses.pop("STATUS", [])
+        if typ != "OK":
+            return None
+        folders = [
+            folder_from_list(flags, delim, name)
+            for flags, delim, name in self.client._proc_folder_list(listed)
+        ]
+        figures = imap_pipelined.status_lines(statuses, decode=self.client.folder_encode)
+        return [
+            self._with_figures(f, figures.get(f.name, {}), size) if f.selectable else f
+            for f in folders
+        ]
 
     def counts(self, folders: Sequence[str]) -> dict[str, tuple[int, int]]:
         """(messages, uidvalidity) of each folder the server answers for, pipelined; a
         folder missing from the answer is asked the usual way by the caller."""
         wires = [self._wire_name(f) for f in folders]
-        answers = self._call("STATUS", imap_pipelined.statuses, self.client._imap, wires, False)
+        answers = self._timed("STATUS", imap_pipelined.statuses, self.client._imap, wires, False)
         return {
             folder: (answer.data[b"MESSAGES"], answer.data[b"UIDVALIDITY"])
             for folder, answer in zip(folders, answers, strict=True)
@@ -244,14 +324,47 @@ class ImapStore(MailStore):
     def uid_sizes(self, folders: Sequence[str]) -> dict[str, dict[int, int]]:
         """uid -> size of every message of each folder (EXAMINE and UID FETCH 1:*,
         pipelined for all folders); a folder the server refuses is left out."""
+        return {folder: sizes for folder, (sizes, _f) in self.sizes_and_flags(folders).items()}
+
+    def sizes_and_flags(
+        self, folders: Sequence[str], flagged: Collection[str] = ()
+    ) -> dict[str, tuple[dict[int, int], dict[int, tuple[str, ...]] | None]]:
+        """As `uid_sizes`, with the flags of every message of the `flagged` folders (None
+        for the others), in the same pipelined round trip."""
         self._selected = None  # the pipeline leaves some folder selected: SELECT anew
         wires = [self._wire_name(f) for f in folders]
-        answers = self._call("FETCH", imap_pipelined.uid_sizes, self.client._imap, wires)
+        marks = [f in flagged for f in folders]
+        imap = self.client._imap
+        answers = self._timed("FETCH", imap_pipelined.uid_sizes_flags, imap, wires, marks)
+        self._examined_last(folders, answers[-1][0].ok if answers else False)
         return {
-            folder: sizes
-            for folder, (answer, sizes) in zip(folders, answers, strict=True)
+            folder: (sizes, flags)
+            for folder, (answer, sizes, flags) in zip(folders, answers, strict=True)
             if answer.ok
         }
+
+    def uid_lists(self, folders: Sequence[str]) -> dict[str, tuple[int, list[int]]]:
+        """(UIDVALIDITY, ascending UIDs) of each folder, EXAMINE and UID SEARCH pipelined
+        for all folders; a folder the server refuses is left out (the caller asks it alone)."""
+        self._selected = None
+        wires = [self._wire_name(f) for f in folders]
+        esearch = self._has("ESEARCH")
+        answers = self._timed("SEARCH", imap_pipelined.uid_lists, self.client._imap, wires, esearch)
+        self._examined_last(folders, answers[-1].ok if answers else False)
+        return {
+            folder: (answer.uidvalidity, answer.uids)
+            for folder, answer in zip(folders, answers, strict=True)
+            if answer.ok
+        }
+
+    def _examined_last(self, folders: Sequence[str], ok: bool) -> None:
+        """A pipeline of EXAMINEs leaves its last folder selected read-only when it
+        succeeded: the next command there needs no EXAMINE of its own."""
+        self._selected = (folders[-1], True) if ok and folders else None
+        self._select_info = {}
+        if self._selected is not None:  # imaplib checks its own idea of the state
+            self.client._imap.state = "SELECTED"
+            self.client._imap.is_readonly = True
 
     def _status_or_error(self, folder: FolderInfo) -> FolderInfo:
         """The folder's figures, or the folder with the reason it cannot be read: one
@@ -264,7 +377,7 @@ class ImapStore(MailStore):
             return dataclasses.replace(folder, error=exc.one_line())
 
     def folder_status(self, folder: str) -> FolderInfo:
-        listing = self._call("LIST", self.client.list_folders, "", folder)
+        listing = self._timed("LIST", self.client.list_folders, "", folder)
         if not listing:
             raise FolderMissing(f"no folder {folder!r} on {self.spec.display}")
         base = folder_from_list(*listing[0])
@@ -272,7 +385,7 @@ class ImapStore(MailStore):
             return base
         items = ["MESSAGES", "UNSEEN", "UIDNEXT", "UIDVALIDITY"]
         has_size = "STATUS=SIZE" in self.info().capabilities
-        status = self._call(
+        status = self._timed(
             "STATUS", self.client.folder_status, folder, items + (["SIZE"] if has_size else [])
         )
         size = int(status.get(b"SIZE", 0)) if has_size else self._summed_size(folder)
@@ -305,7 +418,7 @@ class ImapStore(MailStore):
         try:
             # _call turns lost connections and "slow down" answers into our errors and
             # leaves a plain NO, which for SELECT means the folder cannot be opened.
-            self._select_info = self._call(
+            self._select_info = self._timed(
                 "SELECT", self.client.select_folder, folder, readonly=readonly
             )
         except imapclient.exceptions.IMAPClientError as exc:
@@ -332,8 +445,11 @@ class ImapStore(MailStore):
             self._call("UNSELECT", self.client.unselect_folder)
 
     def uids(self, folder: str) -> list[int]:
+        # Capabilities first: the login's answer is kept only until a SELECT, after which
+        # asking costs a CAPABILITY round trip.
+        esearch = self._has("ESEARCH")
         self._call("SELECT", self._select, folder)
-        if self._has("ESEARCH"):
+        if esearch:
             return sorted(self._esearch(b"SEARCH", [b"ALL"]))
         return sorted(int(u) for u in self._call("SEARCH", self.client.search, ["ALL"]))
 
@@ -405,20 +521,27 @@ class ImapStore(MailStore):
         items = ["INTERNALDATE", "FLAGS", "RFC822.SIZE", PROBE_ITEM]
         for chunk in _chunks(sorted(uids), FETCH_CHUNK * 2):
             answer = self._call("FETCH", self.client.fetch, chunk, items)
-            for uid in chunk:
-                data = answer.get(uid)
-                if data is None:
-                    continue
-                probes.append(
-                    HeaderProbe(
-                        uid=uid,
-                        size=int(data.get(b"RFC822.SIZE", 0)),
-                        internaldate=data.get(b"INTERNALDATE"),
-                        headers=_header_block(data),
-                        flags=_flags(data.get(b"FLAGS", ())),
-                    )
-                )
+            probes.extend(_probe(uid, answer[uid]) for uid in chunk if uid in answer)
         return probes
+
+    def probes_ahead(
+        self, folder: str, uids: Sequence[int]
+    ) -> Generator[tuple[list[HeaderProbe], int], None, None]:
+        """`probes` a chunk at a time, with (probes, UIDs asked) per chunk; the next chunk's
+        FETCH is sent before this one's answer is read (`imap_probe_ahead`). Close the
+        iterator when leaving early: that reads what is still on its way."""
+        self._call("SELECT", self._select, folder)
+        chunks = list(_chunks(sorted(uids), FETCH_CHUNK * 2))
+        items = ["INTERNALDATE", "FLAGS", "RFC822.SIZE", PROBE_ITEM]
+        answers = imap_probe_ahead.fetch_ahead(
+            self.client._imap, chunks, items, normalise_times=self.client.normalise_times
+        )
+        try:
+            for chunk in chunks:
+                answer = self._call("FETCH", next, answers)
+                yield [_probe(uid, answer[uid]) for uid in chunk if uid in answer], len(chunk)
+        finally:
+            answers.close()
 
     def sizes(self, folder: str, uids: Sequence[int]) -> list[HeaderProbe]:
         # One FETCH per 1,000 UID ranges (a whole 100,000-message folder is "1:100000"),
@@ -460,8 +583,13 @@ class ImapStore(MailStore):
             del answer
 
     def search(self, folder: str, query: SearchQuery) -> list[int]:
+        return self.search_within(folder, query, "")
+
+    def search_within(self, folder: str, query: SearchQuery, uid_set: str) -> list[int]:
+        """`search` among the UIDs of `uid_set` (`1:5000`, `5001:*`; "" for all): one
+        part of a search split over several connections (`engine.split_search`)."""
         self._call("SELECT", self._select, folder)
-        criteria: list[Any] = []
+        criteria: list[Any] = ["UID", uid_set] if uid_set else []
         for key, value in (
             ("FROM", query.sender),
             ("SUBJECT", query.subject),
@@ -528,7 +656,8 @@ class ImapStore(MailStore):
             return ticket
         if self._selected == (folder, False):
             self._leave_writable()
-        caps = self.info().capabilities
+        # Not info(): its NAMESPACE would cost a worker's fresh connection a round trip.
+        caps = self._info.capabilities if self._info else self._login_capabilities()
         wire = self._wire_name(folder)
         imap = self.client._imap
         if "LITERAL+" in caps and "MULTIAPPEND" in caps:
@@ -590,7 +719,85 @@ class ImapStore(MailStore):
         """Whether an open MULTIAPPEND can be withdrawn (`imap_append.withdraw`), so the
         next one may stream while the last is answered: Dovecot's refusal of an empty
         message is known; elsewhere each waits for the last one's answer."""
-        return "dovecot" in self.info().greeting.lower()
+        welcome = self.client.welcome
+        text = welcome.decode("utf-8", "replace") if isinstance(welcome, bytes) else str(welcome)
+        return "dovecot" in text.lower()
+
+    def _login_capabilities(self) -> frozenset[str]:
+        """The capabilities, from the login's answer where it gave them (no round trip)."""
+        return parse_capabilities(self._call("CAPABILITY", self.client.capabilities))
+
+    def prepare_folders(
+        self, folders: Sequence[tuple[str, bool]]
+    ) -> dict[str, imap_prepare.Prepared]:
+        """Make (folder, create) ready to append to, all in one round trip: created when
+        `create`, and its PERMANENTFLAGS read (`imap_prepare`). A folder left out failed
+        and is to be done the usual way. Only where UNSELECT leaves none selected."""
+        self._require_writable()
+        caps = self._info.capabilities if self._info else self._login_capabilities()
+        if not folders or "UNSELECT" not in caps:
+            return {}
+        wires = [(self._wire_name(name), create) for name, create in folders]
+        answers = self._call("SELECT", imap_prepare.prepare, self.client._imap, wires)
+        self._selected = None
+        return {
+            name: answer
+            for (name, _create), answer in zip(folders, answers, strict=True)
+            if answer is not None
+        }
+
+    # -- staging folders (`imap_staging`): a big folder over several connections ---------
+
+    def staging_name(self, folder: str, part: int) -> str | None:
+        """The hidden folder part `part` of `folder` is staged in, or None where staging
+        cannot help or cannot keep the order: APPENDs that do not wait a round trip each
+        (LITERAL+), no COPYUID (UIDPLUS) or no UNSELECT."""
+        caps = self._info.capabilities if self._info else self._login_capabilities()
+        if "LITERAL+" in caps or not {"UIDPLUS", "UNSELECT"} <= caps:
+            return None  # decided before info(), whose NAMESPACE costs a round trip
+        digest = hashlib.sha256(folder.encode("utf-8")).hexdigest()[:10]
+        return f"{self.info().prefix}{imap_staging.STAGING_MARK}{digest}-{part}"
+
+    def recreate_staging(self, name: str) -> None:
+        """`name` empty and ready: whatever an interrupted run left there is deleted."""
+        self._require_writable()
+        self._login_capabilities()  # kept by imapclient before the pipeline clears them
+        self._selected = None
+        wire = self._wire_name(name)
+        made, text = self._call("CREATE", imap_staging.recreate, self.client._imap, wire)
+        if not made:
+            raise ProtocolError(f"{self.spec.host} refused to create {name!r}: {text}")
+
+    def move_staged(self, staging: str, folder: str) -> imap_staging.Moved:
+        """Move every message of `staging` into `folder` in UID order, then delete
+        `staging`."""
+        self._require_writable()
+        self._selected = None
+        move = "MOVE" in self.info().capabilities
+        wires = (self._wire_name(staging), self._wire_name(folder))
+        answer: imap_staging.Moved = self._call(
+            "COPY", imap_staging.move_all, self.client._imap, *wires, move=move
+        )
+        return answer
+
+    def drop_leftover_staging(self) -> list[str]:
+        """Delete the staging folders an interrupted run left (never journaled, so nothing
+        in them is counted as copied); their names. Only where staging can happen."""
+        if self.staging_name("INBOX", 1) is None:
+            return []
+        pattern = f"*{imap_staging.STAGING_MARK}*"
+        listing = self._call("LIST", self.client.list_folders, "", pattern)
+        names = [as_text(name) for _flags, _delim, name in listing]
+        names = [n for n in names if imap_staging.STAGING_MARK in n]
+        if names:
+            self.drop_staging(names)
+        return names
+
+    def drop_staging(self, names: Sequence[str]) -> None:
+        self._require_writable()
+        self._selected = None
+        wires = [self._wire_name(name) for name in names]
+        self._call("DELETE", imap_staging.drop, self.client._imap, wires)
 
     def _close_multi(self, what: str) -> None:
         """End the open MULTIAPPEND (its answer is read later, by `_answer_multi`), once
@@ -690,6 +897,23 @@ class ImapStore(MailStore):
         return None
 
 
+def _finish_logout(client: imapclient.IMAPClient, tag: bytes) -> None:
+    """Read LOGOUT's answer (so the server ends the session cleanly), then close."""
+    with contextlib.suppress(Exception):
+        client._imap._get_tagged_response(tag, expect_bye=True)
+    shutdown(client)
+
+
+def _probe(uid: int, data: dict[bytes, Any]) -> HeaderProbe:
+    return HeaderProbe(
+        uid=uid,
+        size=int(data.get(b"RFC822.SIZE", 0)),
+        internaldate=shared_zone(data.get(b"INTERNALDATE")),
+        headers=_header_block(data),
+        flags=_flags(data.get(b"FLAGS", ())),
+    )
+
+
 def _no_delay(client: imapclient.IMAPClient) -> None:
     """Send small writes at once (TCP_NODELAY). A synchronising literal's command line, and
     the CRLF that ends an APPEND, are tiny writes after big ones; Nagle's algorithm would
@@ -716,7 +940,7 @@ def _opt_text(value: Any) -> str | None:
 
 
 def _flags(values: Any) -> tuple[str, ...]:
-    return tuple(as_text(v) for v in values if as_text(v).lower() != "\\recent")
+    return shared_flags(values)
 
 
 def _header_block(data: dict[bytes, Any]) -> bytes:

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 
 import imapclient
 import imapclient.exceptions
+import imapclient.imap4
+import imapclient.tls
 
 from mailmig_tui.errors import (
     AuthError,
@@ -137,7 +139,7 @@ def open_client(
     """
     timeout = imapclient.SocketTimeout(connect=spec.timeout, read=spec.timeout)
     try:
-        client = imapclient.IMAPClient(
+        client = _Client(
             spec.host,
             port=spec.port,
             ssl=spec.security is Security.TLS,
@@ -164,6 +166,45 @@ def open_client(
         else:
             authenticate_oauth2(client, spec, oauth2_token)
     return ready(client)
+
+
+class _GreetedCapabilities(imaplib.IMAP4):
+    """imaplib asks CAPABILITY right after the greeting, a round trip per connection that a
+    server announcing `[CAPABILITY ...]` in its greeting (RFC 3501 7.1) has answered
+    already; the list is taken from there. Only for the greeting: after STARTTLS it is
+    asked again, as RFC 3501 6.2.1 requires."""
+
+    _greeting_seen = False
+
+    def _get_capabilities(self) -> None:
+        if not self._greeting_seen:
+            self._greeting_seen = True
+            said = self.untagged_responses.pop("CAPABILITY", None)
+            if said and isinstance(said[-1], bytes) and said[-1].strip():
+                self.capabilities = tuple(said[-1].decode("ascii", "replace").upper().split())
+                return
+        super()._get_capabilities()  # type: ignore[misc]
+
+
+# imapclient's classes first, for their constructors; neither defines _get_capabilities.
+class _PlainConnection(imapclient.imap4.IMAP4WithTimeout, _GreetedCapabilities):  # type: ignore[misc]
+    pass
+
+
+class _TlsConnection(imapclient.tls.IMAP4_TLS, _GreetedCapabilities):  # type: ignore[misc]
+    pass
+
+
+class _Client(imapclient.IMAPClient):  # type: ignore[misc]
+    """IMAPClient over the connections above."""
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        connect_timeout = getattr(self._timeout, "connect", None)
+        if self.ssl:
+            # mypy sees imaplib's constructor: imapclient's classes are untyped to it
+            tls = _TlsConnection(self.host, self.port, self.ssl_context, connect_timeout)  # type: ignore[call-arg]
+            return tls
+        return _PlainConnection(self.host, self.port, connect_timeout)
 
 
 class _OAuth2Exchange:

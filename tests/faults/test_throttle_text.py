@@ -58,6 +58,9 @@ class _Client:
     def __init__(self, answer: str) -> None:
         self.answer = answer
 
+    def capabilities(self) -> tuple[bytes, ...]:
+        return (b"IMAP4REV1",)  # asked before the SELECT (ESEARCH or not)
+
     def select_folder(self, folder: str, readonly: bool) -> Any:
         raise imapclient.exceptions.IMAPClientError(f"select failed: {self.answer}")
 
