@@ -9,7 +9,7 @@ it again after a reconnect, so work interrupted at any point is re-derived from 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Protocol, runtime_checkable
@@ -25,6 +25,7 @@ from mailmig_tui.engine.mapping import (
     resolve_overrides,
     select_folders,
 )
+from mailmig_tui.engine.side_by_side import both
 from mailmig_tui.engine.wording import human_size
 from mailmig_tui.errors import (
     ConnectError,
@@ -246,6 +247,8 @@ class AccountMap:
     target_preset: Preset | None
     conflicts: list[MappingConflict] = field(default_factory=list)
     """Source folders sharing a target by accident; only ever filled with allow_conflicts."""
+    quota: tuple[int, int] | None = None
+    """The target's (used, total) bytes, when asked for (`with_quota`)."""
 
     @property
     def fold_case(self) -> bool:
@@ -259,17 +262,28 @@ def map_accounts(
     options: CopyOptions,
     *,
     allow_conflicts: bool = False,
+    with_quota: bool = False,
 ) -> AccountMap:
-    """The selected source folders mapped onto the target (blocking: lists both accounts).
+    """The selected source folders mapped onto the target (blocking: lists both accounts,
+    each on its own thread where both are servers; `with_quota`: also the target's quota).
 
     Source folders that would share a target folder, also only by case on a target that
     ignores it, raise `FolderMapConflict` with all of them; with `allow_conflicts` they are
     mapped anyway and listed in `AccountMap.conflicts`.
     """
-    source_preset = presets.choose(options.source_preset, source.info())
-    target_preset = presets.choose(options.target_preset, target.info())
-    source_folders = source.list_folders(with_status=True)
-    target_folders = target.list_folders(with_status=False)
+
+    def source_side() -> tuple[Preset | None, list[FolderInfo]]:
+        preset = presets.choose(options.source_preset, source.info())
+        return preset, source.list_folders(with_status=True)
+
+    def target_side() -> tuple[Preset | None, list[FolderInfo], tuple[int, int] | None]:
+        preset = presets.choose(options.target_preset, target.info())
+        folders = target.list_folders(with_status=False)
+        return preset, folders, target.quota("INBOX") if with_quota else None
+
+    (source_preset, source_folders), (target_preset, target_folders, quota) = both(
+        source_side, target_side, at_once=apart(source, target)
+    )
     selected = [
         f
         for f in select_folders(source_folders, options.include, options.exclude)
@@ -308,6 +322,7 @@ def map_accounts(
         source_preset,
         target_preset,
         conflicts,
+        quota,
     )
 
 
@@ -321,9 +336,21 @@ def _still_there(saved: Mapping[str, str], folders: Sequence[FolderInfo]) -> dic
 class PipelinedPlanning(Protocol):
     """A store that answers planning's questions for many folders in one round trip."""
 
-    def counts(self, folders: Sequence[str]) -> dict[str, tuple[int, int]]: ...
+    def uid_lists(self, folders: Sequence[str]) -> dict[str, tuple[int, list[int]]]: ...
 
-    def uid_sizes(self, folders: Sequence[str]) -> dict[str, dict[int, int]]: ...
+    def sizes_and_flags(
+        self, folders: Sequence[str], flagged: Collection[str] = ()
+    ) -> dict[str, tuple[dict[int, int], dict[int, tuple[str, ...]] | None]]: ...
+
+
+def apart(source: MailStore, target: MailStore) -> bool:
+    """Whether the two sides can be asked at the same time, one thread each: two distinct
+    server connections (local stores answer at once anyway)."""
+    return (
+        source is not target
+        and isinstance(source, PipelinedPlanning)
+        and isinstance(target, PipelinedPlanning)
+    )
 
 
 @dataclass(frozen=True)
@@ -336,6 +363,11 @@ class Known:
     """uid -> size of every source message."""
     target: tuple[int, int] | None = None
     """(messages, uidvalidity) of the target folder."""
+    target_uids: list[int] | None = None
+    """The target folder's UIDs, read with `target`."""
+    flags: dict[int, tuple[str, ...]] | None = None
+    """uid -> flags of every source message, read where the target folder holds messages
+    (a re-run compares them with the journal's)."""
 
 
 def read_ahead(
@@ -344,31 +376,65 @@ def read_ahead(
     pairs: Sequence[tuple[FolderMapping, FolderInfo]],
     target_folders: Mapping[str, FolderInfo],
 ) -> dict[str, Known]:
-    """Every folder's UIDs and sizes, and every existing target folder's count, each in one
-    pipelined round trip where the stores can (IMAP): at a 100 ms round trip, asking folder
-    by folder kept a copy waiting seconds before its first message. Empty source folders
-    are not opened at all, nor, later, target folders found empty."""
+    """Every existing target folder's UIDVALIDITY and UIDs, then every source folder's UIDs
+    and sizes (with flags where the target folder holds messages: a re-run compares them
+    with the journal), each in one pipelined round trip where the stores can (IMAP): at a
+    100 ms round trip, asking folder by folder kept a copy waiting seconds before its first
+    message, and a re-run seconds before it found nothing to do. Empty source folders are
+    not opened at all. Only UIDs, sizes and shared flag tuples are held for all folders at
+    once, never headers."""
     readable = [(m, info) for m, info in pairs if info.selectable and not info.error]
-    sizes: dict[str, dict[int, int]] = {}
-    counts: dict[str, tuple[int, int]] = {}
+    at_once = apart(source, target)
+    existing = sorted(
+        {m.target for m, _i in readable if m.target in target_folders}
+        & {name for name, f in target_folders.items() if f.selectable}
+    )
+    # The largest folder last: it stays selected, so the estimate's sample and the copy's
+    # first fetch from it need no EXAMINE of their own.
+    with_messages = sorted((info.size, m.source) for m, info in readable if info.messages)
+    names = [name for _size, name in with_messages]
+
+    def target_side() -> dict[str, tuple[int, list[int]]]:
+        if not isinstance(target, PipelinedPlanning) or not existing:
+            return {}
+        return target.uid_lists(existing)
+
+    def source_side(
+        flagged: Collection[str],
+    ) -> dict[str, tuple[dict[int, int], dict[int, tuple[str, ...]] | None]]:
+        if not isinstance(source, PipelinedPlanning) or not names:
+            return {}
+        return source.sizes_and_flags(names, flagged)
+
     try:
-        if isinstance(source, PipelinedPlanning):
-            names = [m.source for m, info in readable if info.messages]
-            sizes = source.uid_sizes(names) if names else {}
-            sizes.update({m.source: {} for m, info in readable if not info.messages})
-        if isinstance(target, PipelinedPlanning):
-            names = sorted(
-                {m.target for m, _i in readable if m.target in target_folders}
-                & {name for name, f in target_folders.items() if f.selectable}
-            )
-            counts = target.counts(names) if names else {}
+        if at_once:  # both at once; flags of every folder whose target exists at all
+            present = set(existing)
+            flagged = {m.source for m, _i in readable if m.target in present}
+            sizes, listed = both(lambda: source_side(flagged), target_side)
+        else:  # one after the other; flags only where the target folder holds messages
+            listed = target_side()
+            flagged = {m.source for m, _i in readable if listed.get(m.target, (0, []))[1]}
+            sizes = source_side(flagged)
     except ConnectError:
         raise
     except MailmigError:  # asked again folder by folder, where each error is reported
         return {}
-    return {
-        m.source: Known(info, sizes.get(m.source), counts.get(m.target)) for m, info in readable
-    }
+    if isinstance(source, PipelinedPlanning):
+        sizes.update({m.source: ({}, {}) for m, info in readable if not info.messages})
+    known = {}
+    for m, info in readable:
+        folder_sizes, flags = sizes.get(m.source, (None, None))
+        on_target = listed.get(m.target)
+        if on_target is None or not on_target[1]:
+            flags = None  # nothing there to compare them with: let them go
+        known[m.source] = Known(
+            info,
+            folder_sizes,
+            None if on_target is None else (len(on_target[1]), on_target[0]),
+            None if on_target is None else on_target[1],
+            flags,
+        )
+    return known
 
 
 def build_plan(
@@ -379,7 +445,7 @@ def build_plan(
     journal: Journal | None,
     options: CopyOptions,
 ) -> Plan:
-    mapped = map_accounts(source, target, options)
+    mapped = map_accounts(source, target, options, with_quota=True)
     target_folders = mapped.target_folders
     limit = size_limit(target, options.max_size, mapped.target_preset)
     known = read_ahead(source, target, mapped.pairs, target_folders)
@@ -402,7 +468,7 @@ def build_plan(
                 limit=limit,
                 claimed=claimed[mapping.target],
                 only=options.only_uids.get(mapping.source),
-                known=known.get(mapping.source),
+                known=known.pop(mapping.source, None),  # its UIDs are not needed after
                 copy_filter=options.filter,
             )
         except ConnectError:
@@ -418,7 +484,7 @@ def build_plan(
         target_spec,
         works,
         limit,
-        target.quota("INBOX"),
+        mapped.quota,
         source_preset=mapped.source_preset,
         target_preset=mapped.target_preset,
         filter=options.filter,
@@ -476,7 +542,10 @@ def analyse_folder(
         try:
             if known is not None and known.target is not None:
                 count, target_validity = known.target
-                target_uids = set(target.uids(mapping.target)) if count else set()
+                if known.target_uids is not None:
+                    target_uids = set(known.target_uids)
+                else:
+                    target_uids = set(target.uids(mapping.target)) if count else set()
             else:
                 target_validity = target.folder_status(mapping.target).uidvalidity
                 target_uids = set(target.uids(mapping.target))
@@ -496,7 +565,7 @@ def analyse_folder(
             done[uid] = entry
             claimed.add(entry.target_uid)
     work.present = len(done)
-    _flag_changes(work, source, done)
+    _flag_changes(work, source, done, known.flags if known is not None else None)
 
     remaining = [u for u in source_uids if u not in done]
     if not remaining:
@@ -578,10 +647,15 @@ def _classify_by_size(work: FolderWork, probes: list[HeaderProbe], limit: int | 
             work.to_copy.append(probe)
 
 
-def _flag_changes(work: FolderWork, source: MailStore, done: dict[int, JournalEntry]) -> None:
+def _flag_changes(
+    work: FolderWork,
+    source: MailStore,
+    done: dict[int, JournalEntry],
+    known: Mapping[int, tuple[str, ...]] | None,
+) -> None:
     if not done:
         return
-    current = source.flags(work.mapping.source, sorted(done))
+    current = known if known is not None else source.flags(work.mapping.source, sorted(done))
     for uid, entry in done.items():
         flags = current.get(uid)
         if flags is not None and not same_flags(flags, entry.flags):

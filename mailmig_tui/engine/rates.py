@@ -5,9 +5,9 @@ The estimate uses, in this order:
 1. the rate of the last copy between the same pair of accounts (kept per pair in the state
    directory, owner-only), a copy being the best measure of itself;
 2. else the link measured while planning (`measure_link`): the round trip to each server
-   (the best of a few cheap STATUS commands on the connections the plan already has open)
-   and the time to fetch a sample of the messages to copy (BODY.PEEK, as the copy will),
-   turned into a time by `modelled_estimate`;
+   (the fastest command planning itself sent on the connection, `MailStore.round_trip`:
+   no command is sent only to time it) and the time to fetch a sample of the messages to
+   copy (BODY.PEEK, as the copy will), turned into a time by `modelled_estimate`;
 3. else (nothing to sample, or the sample failed) a deliberately cautious default.
 
 The plan says which, with the rate it comes to.
@@ -20,7 +20,6 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +47,6 @@ WRITE_COST = 8.0
 file or record, index updates, a sync): measured with Dovecot 2.3 on loopback, where 5,000
 small messages took 0.07 ms each to fetch and 0.7 ms each to append. Nothing is written
 while planning, so the append side is estimated from the fetch with this factor."""
-ROUND_TRIPS = 3
-"""STATUS commands timed per side; the fastest is the round trip (the others waited)."""
 
 
 @dataclass(frozen=True)
@@ -95,20 +92,25 @@ def estimate(messages: int, size: int, rate: Rate) -> Estimate:
     return Estimate(seconds, rate)
 
 
-def _fastest(call: Callable[[], object], times: int = ROUND_TRIPS) -> float:
-    best = math.inf
-    for _ in range(times):
-        started = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - started)
-    return best
+def round_trip(store: MailStore, local: bool) -> float:
+    """The store's round trip as planning observed it; timed with one STATUS only where
+    no command of planning was (a POP3 source)."""
+    if local:
+        return 0.0
+    seen = store.round_trip()
+    if seen is not None:
+        return seen
+    started = time.perf_counter()
+    store.folder_status("INBOX")
+    return time.perf_counter() - started
 
 
 def measure_link(source: MailStore, target: MailStore, plan: Plan) -> LinkSample | None:
     """Round trips and a sample fetch on the planning connections (blocking).
 
-    Reads only: STATUS on both INBOXes and a BODY.PEEK fetch of the first messages to copy
-    of the largest folder. None when there is nothing to copy or a server refuses.
+    Reads only: a BODY.PEEK fetch of the first messages to copy of the largest folder (the
+    round trips are those planning saw). None when there is nothing to copy or a server
+    refuses.
     """
     works = [w for w in plan.folders if w.to_copy and not w.error]
     if not works:
@@ -122,12 +124,8 @@ def measure_link(source: MailStore, target: MailStore, plan: Plan) -> LinkSample
         uids.append(probe.uid)
         planned += probe.size
     try:
-        source_rtt = (
-            0.0 if plan.source.is_local else _fastest(lambda: source.folder_status("INBOX"))
-        )
-        target_rtt = (
-            0.0 if plan.target.is_local else _fastest(lambda: target.folder_status("INBOX"))
-        )
+        source_rtt = round_trip(source, plan.source.is_local)
+        target_rtt = round_trip(target, plan.target.is_local)
         started = time.perf_counter()
         fetched = sum(len(message.data) for message in source.fetch(work.mapping.source, uids))
         seconds = time.perf_counter() - started

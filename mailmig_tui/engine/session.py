@@ -16,6 +16,7 @@ from mailmig_tui.engine.folder_copier import CopySettings, EventSink
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions, Plan, build_plan
 from mailmig_tui.engine.runner import copy_folders
+from mailmig_tui.engine.side_by_side import both
 from mailmig_tui.model import AccountSpec
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.open import open_store
@@ -50,6 +51,26 @@ class Accounts:
             password=lambda _spec, _role: self.target_password,
         )
 
+    def open_both(self) -> tuple[MailStore, MailStore]:
+        """(source, target), connecting and logging in to both at the same time where
+        neither side may ask anything on the terminal; a source error comes first."""
+        quiet = _quiet(self.source, self.source_password) and _quiet(
+            self.target_stand_in or self.target, self.target_password
+        )
+        return both(self.open_source, self.open_target, at_once=quiet, unused=_close)
+
+
+def _quiet(spec: AccountSpec, password: str) -> bool:
+    """Opening `spec` asks nothing on the terminal: files, or a password login with the
+    password at hand (not OAuth2's sign-in, not a command that may prompt itself)."""
+    if spec.is_local:
+        return True
+    return bool(password) and spec.oauth2 is None and not spec.command
+
+
+def _close(store: MailStore) -> None:
+    store.close()
+
 
 class CopySession:
     """Both accounts open; `plan()` then `run()`. Use as a context manager."""
@@ -58,12 +79,7 @@ class CopySession:
         self.accounts = accounts
         self.journal = journal
         self._closed = False
-        self.source = accounts.open_source()
-        try:
-            self.target = accounts.open_target()
-        except BaseException:
-            self.source.close()
-            raise
+        self.source, self.target = accounts.open_both()
 
     def __enter__(self) -> CopySession:
         return self
