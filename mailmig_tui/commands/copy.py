@@ -390,7 +390,9 @@ def print_plan(plan: Plan) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     options = _options(args)
     accounts = _accounts(args, target_readonly=True, copying=False)
-    report, log = CopyService(accounts).verify(options)
+    # The saved accounts' or [settings] `connections`, else the presets, as for a copy.
+    limit = load_config().connection_limit(accounts.source, accounts.target)
+    report, log = CopyService(accounts).verify(options, connections=limit)
     if args.json:
         print_json({**report.as_json(), "log": str(log) if log is not None else None})
     else:

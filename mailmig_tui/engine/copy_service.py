@@ -42,9 +42,10 @@ from mailmig_tui.engine.plan import CopyFilter, CopyOptions, Plan, map_accounts
 from mailmig_tui.engine.rates import Estimate, plan_estimate, save_rate
 from mailmig_tui.engine.saved_maps import load_overrides
 from mailmig_tui.engine.session import Accounts, CopySession
-from mailmig_tui.engine.verify import VerifyReport, verify
+from mailmig_tui.engine.verify import VerifyReport, verify, verify_connections
 from mailmig_tui.errors import MailmigError
 from mailmig_tui.kinds import require_target
+from mailmig_tui.presets import default_connections
 
 
 @dataclass(frozen=True)
@@ -243,17 +244,21 @@ class CopyService:
         emit: EventSink,
     ) -> None:
         plan = prepared.plan
+        # The copy's connections are closed by now: the same cap holds for verify's own.
+        cap = prepared.request.settings.connections or default_connections(
+            plan.source_preset, plan.target_preset
+        )
         try:
-            with self.accounts.open_source() as source, self.accounts.open_target() as target:
-                result = verify(
-                    source,
-                    target,
-                    [work.mapping for work in plan.folders],
-                    only=prepared.request.options.only_uids,
-                    skip={w.mapping.source: w.filtered_out for w in plan.folders},
-                    progress=lambda done, total: emit(Verifying(done, total)),
-                    cancel=cancel,
-                )
+            result = verify(
+                [work.mapping for work in plan.folders],
+                open_source=self.accounts.open_source,
+                open_target=self.accounts.open_target,
+                connections=verify_connections(self.accounts, cap),
+                only=prepared.request.options.only_uids,
+                skip={w.mapping.source: w.filtered_out for w in plan.folders},
+                progress=lambda done, total: emit(Verifying(done, total)),
+                cancel=cancel,
+            )
         except MailmigError as exc:
             report.verify_problem = f"could not verify: {exc.one_line()}"
             return
@@ -289,15 +294,25 @@ class CopyService:
 
     # -- verify alone -------------------------------------------------------------------------
 
-    def verify(self, options: CopyOptions) -> tuple[VerifyReport, Path | None]:
-        """`mailmig verify`: every mapped folder checked, the result logged (blocking)."""
+    def verify(
+        self, options: CopyOptions, connections: int | None = None
+    ) -> tuple[VerifyReport, Path | None]:
+        """`mailmig verify`: every mapped folder checked, the result logged (blocking), on
+        at most `connections` per server (None: the server presets decide)."""
         log = open_log()
         try:
             if log is not None:
                 log.header("verify", self.accounts.source, self.accounts.target)
             with self.accounts.open_source() as source, self.accounts.open_target() as target:
                 mapped = map_accounts(source, target, options)
-                result = verify(source, target, [mapping for mapping, _info in mapped.pairs])
+                cap = connections or default_connections(mapped.source_preset, mapped.target_preset)
+                result = verify(
+                    [mapping for mapping, _info in mapped.pairs],
+                    open_source=self.accounts.open_source,
+                    open_target=self.accounts.open_target,
+                    connections=verify_connections(self.accounts, cap),
+                    opened=(source, target),
+                )
             if log is not None:
                 log.verify(result, "")
         except MailmigError as exc:
