@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from mailmig_tui.engine.append_window import AppendWindow, InFlightBudget
@@ -32,6 +32,14 @@ from mailmig_tui.engine.identity import identity_of, probe_of
 from mailmig_tui.engine.journal import Journal, JournalEntry
 from mailmig_tui.engine.plan import FolderWork, Plan, analyse_folder, same_flags
 from mailmig_tui.engine.repair import repair
+from mailmig_tui.engine.staging import (
+    Part,
+    StagedParts,
+    StagingTarget,
+    TargetSlots,
+    split,
+    take_at_once,
+)
 from mailmig_tui.errors import (
     ConnectError,
     FolderMissing,
@@ -45,6 +53,7 @@ from mailmig_tui.errors import (
 from mailmig_tui.headers import decode_words, message_id, split_header_block
 from mailmig_tui.model import AppendResult, Message
 from mailmig_tui.stores.base import HeaderProbe, MailStore
+from mailmig_tui.stores.imap_prepare import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +86,11 @@ class CopySettings:
     messages are reported as failed (a re-run copies them)."""
     sleep: Callable[[float], None] | None = None
     """Test hook: called to wait instead of waiting on the cancel event (a fake clock)."""
+    staging_min_messages: int = 200
+    """A folder with at least this many messages to copy, on a target whose APPENDs wait a
+    round trip each (no LITERAL+), is appended over several connections (`staging`)."""
+    staging_parts: int = 4
+    """At most this many parts (connections) for one such folder."""
     repair: bool = False
     """`--repair`: send a message the target refused once more, repaired (bare LF to CRLF,
     8-bit headers RFC 2047 encoded, NUL removed), and report it as altered."""
@@ -138,7 +152,13 @@ class FolderCopier:
         settings: CopySettings,
         fetch_pool: SourcePool | None = None,
         append_budget: InFlightBudget | None = None,
+        prepared: Mapping[str, Prepared] | None = None,
+        staging: TargetSlots | None = None,
     ) -> None:
+        self.staging = staging
+        """Target connections a big folder may stage over (`staging`); None: never."""
+        self.prepared = prepared or {}
+        """Target folders made ready in advance (`target_prep`): no CREATE or SELECT here."""
         self.fetch_pool = fetch_pool
         self.append_budget = append_budget
         """Bytes in flight to the target, shared by all workers (see `InFlightBudget`)."""
@@ -241,10 +261,17 @@ class FolderCopier:
 
     def _copy(self, work: FolderWork, report: FolderReport, counted: set[int]) -> None:
         mapping, key = work.mapping, work.key
+        ready = self.prepared.get(mapping.target)
         if not work.target_exists:
-            self.target.create_folder(mapping.target)
+            if ready is None:
+                self.target.create_folder(mapping.target)
             work.target_exists = report.created = True
-        permanent = self.target.permanent_flags(mapping.target)
+        permanent: frozenset[str] | None = None
+        if ready is not None:
+            permanent = ready.permanent
+        elif work.to_copy or work.flag_updates:
+            # Nothing to write (a re-run): no SELECT for flags that would not be used.
+            permanent = self.target.permanent_flags(mapping.target)
         if work.newly_matched:
             self.journal.record(key, work.newly_matched)
         # One STORE per distinct flag set, not per message, and one journal commit.
@@ -285,6 +312,30 @@ class FolderCopier:
             budget=self.append_budget,
         )
         over_quota: list[QuotaExceeded] = []
+        staged = self._start_staging(work, todo, permanent, probes)
+        if staged is not None:
+            todo = todo[: len(todo) - sum(len(part.probes) for part in staged.parts)]
+        try:
+            self._copy_head(work, report, todo, window, permanent, probes, counted, over_quota)
+            if staged is not None and not self.cancel.is_set():
+                self._finish_staging(work, report, staged, probes, counted)
+        finally:
+            if staged is not None:
+                staged.close(None if window.broken else self.target)
+
+    def _copy_head(
+        self,
+        work: FolderWork,
+        report: FolderReport,
+        todo: list[HeaderProbe],
+        window: AppendWindow[list[Message]],
+        permanent: frozenset[str] | None,
+        probes: dict[int, HeaderProbe],
+        counted: set[int],
+        over_quota: list[QuotaExceeded],
+    ) -> None:
+        """Fetch `todo` and append it in order over this worker's target connection."""
+        mapping = work.mapping
 
         def settle(answered: Iterator[tuple[list[Message], list[AppendResult]]]) -> None:
             for batch, answers in answered:
@@ -336,6 +387,102 @@ class FolderCopier:
             window.close()  # whatever is left in flight gives its share of the budget back
         if over_quota:
             raise over_quota[0]  # the target is full: stop this folder, keep what was copied
+
+    def _start_staging(
+        self,
+        work: FolderWork,
+        todo: list[HeaderProbe],
+        permanent: frozenset[str] | None,
+        probes: dict[int, HeaderProbe],
+    ) -> StagedParts | None:
+        """The later parts of a big folder, started on their own connections, where the
+        target makes each APPEND wait a round trip and connections are free; else None."""
+        settings, target, pool = self.settings, self.target, self.fetch_pool
+        if (
+            self.staging is None
+            or pool is None
+            or len(todo) < max(2, settings.staging_min_messages)
+            or not isinstance(target, StagingTarget)
+            or self.cancel.is_set()
+        ):
+            return None
+        per_part = max(1, settings.staging_min_messages // 2)
+        wanted = min(settings.staging_parts, len(todo) // per_part) - 1
+        if wanted < 1 or target.staging_name(work.mapping.target, 1) is None:
+            return None
+        slots = self.staging.take(wanted)
+        sources = take_at_once(pool, slots)
+        self.staging.give(slots - len(sources))
+        if not sources:
+            return None
+        chunks = split(todo, 1 + len(sources))
+        parts = []
+        for number, chunk in enumerate(chunks[1:], start=1):
+            name = target.staging_name(work.mapping.target, number)
+            assert name is not None
+            parts.append(Part(number, chunk, name))
+
+        def outgoing(message: Message) -> Message:
+            return replace(message, flags=allowed_flags(message.flags, permanent))
+
+        def identify(message: Message) -> str:
+            probe = probes[message.uid]
+            return str(identity_of(probe if probe.headers else probe_of(message)))
+
+        log.info("%s: %d messages in %d parts", work.mapping.source, len(todo), len(chunks))
+        return StagedParts(
+            work.mapping.source,
+            work.mapping.target,
+            parts,
+            sources,
+            self.open_target,
+            pool,
+            self.staging,
+            self.cancel,
+            lambda chunk: batches(chunk, settings),
+            outgoing,
+            identify,
+            (settings.append_window_batches, settings.append_window_bytes, self.append_budget),
+        )
+
+    def _finish_staging(
+        self,
+        work: FolderWork,
+        report: FolderReport,
+        staged: StagedParts,
+        probes: dict[int, HeaderProbe],
+        counted: set[int],
+    ) -> None:
+        """Move the staged parts into the folder in order and account for them as if they
+        had been appended there: journal, report, events."""
+        mapping = work.mapping
+        for part, moved in staged.move(self.target):
+            entries: list[JournalEntry] = []
+            for message in part.staged:
+                target_uid = moved.uids.get(message.staging_uid or 0)
+                validity = moved.uidvalidity if target_uid is not None else None
+                entries.append(
+                    JournalEntry(message.uid, validity, target_uid, message.identity, message.flags)
+                )
+                counted.add(message.uid)
+                report.count_copied(message.uid, message.size)
+                self.emit(MessageCopied(MessageRef(mapping.source, message.uid, message.size)))
+            self.journal.record(work.key, entries, appended=True)
+            answered = {m.uid for m in part.staged}
+            for uid, error in part.refused:
+                answered.add(uid)
+                if isinstance(error, Throttled):
+                    continue  # never stored: neither copied nor failed; a re-run sends it
+                counted.add(uid)
+                ref = describe(mapping.source, probes[uid])
+                too_large = isinstance(error, MessageTooLarge)
+                self._fail(report, ref, error.message, too_large=too_large)
+            for probe in part.probes:
+                if probe.uid not in answered:  # the part finished without it
+                    counted.add(probe.uid)
+                    report.source_messages -= 1
+                    ref = describe(mapping.source, probe)
+                    self.emit(MessageSkipped(ref, "deleted on the source during the run"))
 
     def _prefetched(
         self, folder: str, todo: Sequence[HeaderProbe]

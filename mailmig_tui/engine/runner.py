@@ -28,10 +28,14 @@ from mailmig_tui.engine.events import (
 from mailmig_tui.engine.folder_copier import Connector, CopySettings, EventSink, FolderCopier
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.malloc_tuning import tune_malloc
+from mailmig_tui.engine.memory_budget import append_window_for
 from mailmig_tui.engine.plan import FolderWork, Plan
+from mailmig_tui.engine.staging import TargetSlots, drop_leftovers
+from mailmig_tui.engine.target_prep import needs_target, prepare_targets
 from mailmig_tui.errors import ConnectError, MailmigError
 from mailmig_tui.presets import default_connections
 from mailmig_tui.stores.base import MailStore
+from mailmig_tui.stores.imap_prepare import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -102,16 +106,32 @@ def copy_folders(
                 report.settle()
                 emit(FolderDone(report))
 
+    prepared: dict[str, Prepared] = {}
+    ready = threading.Event()
+    """Set once the target folders are prepared (or that failed): workers start then."""
+
     def worker(first: bool) -> None:
         try:
-            stores = (source, target) if first else (open_source(), open_target())
+            stores = (source, target) if first else _open_pair(open_source, open_target)
         except MailmigError as exc:
             if first:
                 raise
             errors.append(exc.one_line())  # the others go on with fewer connections
             return
+        ready.wait()
         copier = FolderCopier(
-            plan, *stores, open_source, open_target, journal, cancel, emit, settings, pool, budget
+            plan,
+            *stores,
+            open_source,
+            open_target,
+            journal,
+            cancel,
+            emit,
+            settings,
+            pool,
+            budget,
+            prepared,
+            slots,
         )
         finished = False
         try:
@@ -133,9 +153,18 @@ def copy_folders(
     connections = settings.connections or default_connections(
         plan.source_preset, plan.target_preset
     )
-    workers, pooled = plan_connections(connections, len(plan.folders))
+    # Only folders with something to write need a connection pair: a re-run with nothing
+    # to copy opens none beyond the planning pair.
+    busy = sum(1 for work in plan.folders if needs_target(work))
+    workers, pooled = plan_connections(connections, max(1, busy))
     pool = SourcePool(open_source, pooled)
-    budget = InFlightBudget(settings.append_window_bytes)
+    # Target connections the workers leave unused: a big folder on a target whose APPENDs
+    # wait a round trip each is appended over them too (`staging`).
+    # Not on Gmail: its folders are labels, where a staging folder and a move are not
+    # the plain mailbox operations the order argument rests on (untested there).
+    gmail = plan.target_preset is not None and plan.target_preset.name == "gmail"
+    slots = TargetSlots(0 if gmail else connections - workers)
+    budget = InFlightBudget(append_window_for(target, settings.append_window_bytes))
     started = time.monotonic()
     result = CopyReport()
     try:
@@ -146,6 +175,16 @@ def copy_folders(
         ]
         for thread in threads:
             thread.start()
+        try:
+            # While the other workers log in: every target folder in one round trip.
+            prepared.update(prepare_targets(target, plan.folders))
+            drop_leftovers(target)
+            for index, planned in enumerate(plan.folders):
+                done = prepared.get(planned.mapping.target)
+                if done is not None and done.created and not planned.target_exists:
+                    planned.target_exists = reports[index].created = True
+        finally:
+            ready.set()
         worker(True)
         for thread in threads:
             thread.join()
@@ -164,14 +203,45 @@ def plan_connections(connections: int, folders: int) -> tuple[int, int]:
     """(folder workers, pooled fetch connections) within `connections` per server.
 
     Each worker holds one source and one target connection and copies a folder at a time
-    (a folder's appends stay on one connection, so its order is kept). About half the
-    source budget goes to a pool that lets big folders fetch over several connections at
-    once: one huge INBOX no longer runs on one pair. The target never gets more than
-    `connections`, the source never more than `connections` at any time.
+    (a folder's appends stay on one connection, so its order is kept). The rest of the
+    source budget, half of a small one and three of a larger one, goes to a pool that lets
+    big folders fetch over several connections at once: one huge INBOX no longer runs on
+    one pair. More pairs rather than a larger pool: a folder waiting for a free pair ends
+    the copy late, while a pair whose folders are done gives its source connection to the
+    pool. The target never gets more than `connections`, the source never more than
+    `connections` at any time.
     """
     connections = max(1, connections)
-    workers = max(1, min(folders, (connections + 1) // 2))
+    pairs = max((connections + 1) // 2, connections - 3)
+    workers = max(1, min(folders, pairs))
     return workers, connections - workers
+
+
+def _open_pair(open_source: Connector, open_target: Connector) -> tuple[MailStore, MailStore]:
+    """A new (source, target) pair, both connecting and logging in at the same time."""
+    opened: list[MailStore] = []
+    failed: list[MailmigError] = []
+
+    def open_target_side() -> None:
+        try:
+            opened.append(open_target())
+        except MailmigError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=open_target_side, name="mailmig-connect", daemon=True)
+    thread.start()
+    try:
+        mine = open_source()
+    except BaseException:
+        thread.join()
+        for store in opened:
+            store.close()
+        raise
+    thread.join()
+    if failed:
+        mine.close()
+        raise failed[0]
+    return mine, opened[0]
 
 
 def _planned_report(work: FolderWork) -> FolderReport:

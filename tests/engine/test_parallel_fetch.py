@@ -213,7 +213,8 @@ def test_a_target_without_literal_plus_takes_the_synchronising_pipeline(
 
 def test_connections_are_split_between_folder_pairs_and_the_fetch_pool() -> None:
     assert plan_connections(1, 5) == (1, 0)
-    assert plan_connections(8, 5) == (4, 4)
+    assert plan_connections(8, 5) == (5, 3)
+    assert plan_connections(4, 5) == (2, 2)
     assert plan_connections(8, 1) == (1, 7)
     for connections in range(1, 21):
         for folders in range(1, 8):
