@@ -106,10 +106,14 @@ def identity_of(probe: HeaderProbe) -> Identity:
 
 def probe_of(message: Message) -> HeaderProbe:
     """The probe a store would give for this message, taken from the message itself."""
-    head, _sep, _body = message.data.partition(b"\r\n\r\n")
-    if len(head) == len(message.data):  # bare-LF message, or no body at all
-        head = message.data.partition(b"\n\n")[0]
-    if message.data.startswith((b"\r\n", b"\n")):
+    # Slices of the head only: partition() would copy the body too, a transient copy of
+    # every message the copy takes its identity from (all of them on a first copy).
+    data = message.data
+    end = data.find(b"\r\n\r\n")
+    if end < 0:  # bare-LF message, or no body at all
+        end = data.find(b"\n\n")
+    head = data if end < 0 else data[:end]
+    if data.startswith((b"\r\n", b"\n")):
         # An empty first line ends an empty header block: what follows is body, even where
         # it looks like "Subject: ..." (servers answer no header fields for it).
         head = b""
