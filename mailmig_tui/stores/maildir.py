@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import gc
 import itertools
+import operator
 import os
 import re
 import secrets
@@ -19,12 +21,10 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
-
-from imapclient import imap_utf7
 
 from mailmig_tui.errors import ConfigError, FolderMissing, ProtocolError, QuotaExceeded
 from mailmig_tui.headers import build_summary
@@ -59,6 +59,7 @@ _SUBDIRS = ("cur", "new", "tmp")
 _HEAD_READ = 16 * 1024
 """Bytes a search reads first for a header: all of the header block of most mail."""
 _VSIZE = re.compile(r",W=(\d+)")
+_RAW_SIZE = re.compile(r",S=(\d+)")
 
 
 def _is_maildir(path: str) -> bool:
@@ -174,20 +175,81 @@ def _publish(folder_dir: str, snap: _Snapshot, umap: UidMap) -> None:
             _FRESH.popitem(last=False)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Numbering a 100,000-file folder makes a few hundred thousand small tuples and dict
+    entries, none in a reference cycle; each would count towards a cyclic collection that
+    walks them all and frees nothing, a good part of the work of a first `ls`."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _by_arrival(folder_dir: str, snap: _Snapshot) -> list[int]:
     """UIDs newest first by INTERNALDATE (the mtime), ties by UID: one stat per unknown file."""
     known = snap.mtimes
-    stamps = {}
-    for uid, mail in snap.mails.items():
-        mtime = known.get(uid)
-        if mtime is None:
-            try:
-                mtime = os.stat(f"{folder_dir}/{mail.sub}/{mail.name}").st_mtime_ns // 10**9
-            except FileNotFoundError:  # renamed since (flags changed): its place is unknown
-                mtime = 0
-        stamps[uid] = mtime
+    if len(known) == len(snap.mails):  # numbering stat'ed every file (no UID list)
+        stamps = known
+    else:
+        stamps = {}
+        for uid, mail in snap.mails.items():
+            mtime = known.get(uid)
+            if mtime is None:
+                try:
+                    mtime = os.stat(f"{folder_dir}/{mail.sub}/{mail.name}").st_mtime_ns // 10**9
+                except FileNotFoundError:  # renamed since (flags changed): place unknown
+                    mtime = 0
+            stamps[uid] = mtime
     # Highest UID first, then a stable sort by time: ties stay newest (highest) UID first.
-    return sorted(reversed(stamps), key=stamps.__getitem__, reverse=True)
+    # (Both sorts run in linear time on input already in that order, as fresh numbering is.)
+    return sorted(sorted(stamps, reverse=True), key=stamps.__getitem__, reverse=True)
+
+
+def _mails(
+    uids: Iterable[int], subs: Iterable[str], names: Iterable[str], bases: Iterable[str]
+) -> dict[int, _Mail]:
+    """UID -> `_Mail`, from columns: `tuple.__new__` through `map` makes them with no Python
+    call per message (one each was a good part of numbering a 100,000-file folder)."""
+    uids = list(uids)
+    make = functools.partial(tuple.__new__, _Mail)
+    return dict(zip(uids, map(make, zip(uids, subs, names, bases, strict=True)), strict=True))
+
+
+def _slurp(fd: int, hint: int) -> bytes:
+    """A file's bytes to its end, about `hint` of them expected: two reads for most mail
+    (the second finds the end), where `FileIO.readall` makes four calls and an object."""
+    chunks = [os.read(fd, hint + 1)]
+    while chunks[-1]:
+        chunks.append(os.read(fd, max(hint, 1 << 16)))
+    return chunks[0] if len(chunks) == 2 else b"".join(chunks)
+
+
+def _read_for_search(
+    dir_fd: int, mail: _Mail, screen: Screen, dated: bool
+) -> tuple[bytes, int | None, datetime | None]:
+    """(bytes read, end of the header in them or None, INTERNALDATE when `dated`): the whole
+    file for a text search, else the header."""
+    fd = os.open(mail.name, os.O_RDONLY, dir_fd=dir_fd)
+    try:
+        if screen.whole_file:
+            raw_size = _RAW_SIZE.search(mail.base)  # the size on disk, where the name has it
+            # Only a hint (a name may lie): never a buffer over 16 MiB at once for it.
+            data = _slurp(fd, min(int(raw_size.group(1)), 1 << 24) if raw_size else 1 << 16)
+            end = split_head(data)
+        else:
+            data = os.read(fd, _HEAD_READ)
+            end = split_head(data)
+            if end is None:  # a huge header
+                os.lseek(fd, 0, os.SEEK_SET)
+                with open(fd, "rb", closefd=False) as f:
+                    data = read_header(f)
+        return data, end, _mtime(os.fstat(fd)) if dated else None
+    finally:
+        os.close(fd)
 
 
 def _read(path: str) -> bytes:
@@ -201,8 +263,9 @@ def _list_files(folder_dir: str) -> dict[str, tuple[str, str]]:
     for sub in ("new", "cur"):
         with os.scandir(os.path.join(folder_dir, sub)) as entries:
             for entry in entries:
-                if not entry.name.startswith(".") and "\n" not in entry.name and entry.is_file():
-                    found[entry.name.split(":", 1)[0]] = (sub, entry.name)
+                name = entry.name
+                if name[0] != "." and "\n" not in name and entry.is_file():
+                    found[name.partition(":")[0]] = (sub, name)
     return found
 
 
@@ -231,6 +294,8 @@ class MaildirStore(MailStore):
 
     def _folders(self) -> dict[str, str]:
         """Name -> directory of every selectable folder."""
+        from imapclient import imap_utf7  # not at the top: imapclient costs a first `ls` 50 ms
+
         folders = {"INBOX": self.root}
         with os.scandir(self.root) as entries:
             for entry in entries:
@@ -295,18 +360,20 @@ class MaildirStore(MailStore):
             indexed = self._indexed(folder_dir, key)
             if indexed is not None:
                 return indexed
-        mtimes: dict[str, int] = {}
-        with self._uids.lock(folder_dir):
-            files = _list_files(folder_dir)
-            umap = self._uids.sync(folder_dir, files, mtimes)
-        # Every base left in the map is a listed file (a file that vanished has no UID).
-        mails = {uid: _Mail(uid, *files[base], base) for base, uid in umap.uids.items()}
-        uids = list(mails)
-        if any(a > b for a, b in itertools.pairwise(uids)):  # fresh maps are in order
-            mails = dict(sorted(mails.items()))
-        times = {umap.uids[base]: mtime for base, mtime in mtimes.items()}
+        mtimes: dict[int, int] = {}
+        with _gc_paused():
+            with self._uids.lock(folder_dir):
+                files = _list_files(folder_dir)
+                umap = self._uids.sync(folder_dir, files, mtimes)
+            # Every base left in the map is a listed file (a file that vanished has no UID).
+            bases, uids = list(umap.uids), list(umap.uids.values())
+            places = list(map(files.__getitem__, bases))
+            subs, file_names = (map(operator.itemgetter(i), places) for i in (0, 1))
+            mails = _mails(uids, subs, file_names, bases)
+            if any(a > b for a, b in itertools.pairwise(uids)):  # fresh maps are in order
+                mails = dict(sorted(mails.items()))
         snap = _Snapshot(
-            key, umap.uidvalidity, umap.next_uid, mails, load_keywords(folder_dir), times
+            key, umap.uidvalidity, umap.next_uid, mails, load_keywords(folder_dir), mtimes
         )
         snap.courier = load_courier_keywords(folder_dir)
         self._cache[folder_dir] = snap
@@ -319,17 +386,16 @@ class MaildirStore(MailStore):
         index = maildir_index.load(folder_dir, maildir_index.index_key(folder_dir, key))
         if index is None:
             return None
-        mails: dict[int, _Mail] = {}
-        uids: dict[str, int] = {}
-        for uid, sub, name in index.newest:
-            base = name.split(":", 1)[0]
-            mails[uid] = _Mail(uid, sub, name, base)
-            uids[base] = uid
+        with _gc_paused():
+            bases = [name.partition(":")[0] for name in index.names]
+            mails = _mails(index.uids, index.subs, index.names, bases)
+            uids = dict(zip(bases, index.uids, strict=True))
+            ordered = dict(sorted(mails.items()))
         umap = UidMap(index.uidvalidity, index.next_uid, uids, index.ours, True)
-        newest = [uid for uid, _sub, _name in index.newest]
-        ordered = dict(sorted(mails.items()))
         keywords = load_keywords(folder_dir)
-        snap = _Snapshot(key, index.uidvalidity, index.next_uid, ordered, keywords, newest=newest)
+        snap = _Snapshot(
+            key, index.uidvalidity, index.next_uid, ordered, keywords, newest=index.uids
+        )
         snap.courier = load_courier_keywords(folder_dir)
         self._uids.adopt(folder_dir, umap)
         self._cache[folder_dir] = snap
@@ -342,8 +408,15 @@ class MaildirStore(MailStore):
             return
         if (umap.uidvalidity, umap.next_uid) != (snap.uidvalidity, snap.uidnext):
             return  # the map moved on since the snapshot: keep nothing rather than a mix
-        rows = [(uid, snap.mails[uid].sub, snap.mails[uid].name) for uid in newest]
-        index = maildir_index.FolderIndex(snap.uidvalidity, snap.uidnext, umap.ours, rows)
+        mails = list(map(snap.mails.__getitem__, newest))
+        index = maildir_index.FolderIndex(
+            snap.uidvalidity,
+            snap.uidnext,
+            umap.ours,
+            newest,
+            [mail.sub for mail in mails],
+            [mail.name for mail in mails],
+        )
         maildir_index.save(folder_dir, maildir_index.index_key(folder_dir, snap.key), index)
 
     def _flags(self, snap: _Snapshot, mail: _Mail) -> tuple[str, ...]:
@@ -448,36 +521,40 @@ class MaildirStore(MailStore):
 
     def search(self, folder: str, query: SearchQuery) -> list[int]:
         # One pass over the files; a cheap byte screen rules out most of them before the
-        # exact (decoding) match runs, and nothing is kept but the matching UIDs.
+        # exact (decoding) match runs, and nothing is kept but the matching UIDs. Files are
+        # read by directory fd with plain reads: 100,000 of them make the calls count.
         screen = Screen(query)
         dated = query.since is not None or query.before is not None
+        folder_dir = self._dir(folder)
+        mails = list(self._snapshot(folder_dir).mails.values())
         hits = []
-        for _snap, folder_dir, mail, path in self._each(folder, self.uids(folder)):
-            try:
-                with open(path, "rb", buffering=0) as f:
-                    data = f.readall() if screen.whole_file else f.read(_HEAD_READ)
-                    end = split_head(data)
-                    if end is None and not screen.whole_file:  # a huge header
-                        f.seek(0)
-                        data = read_header(f)
-                    mtime = _mtime(os.fstat(f.fileno())) if dated else None
-                size = self._size(folder_dir, mail) if query.larger is not None else 0
-            except FileNotFoundError:  # expunged or renamed since the snapshot
-                continue
-            block = data if end is None else data[:end]
-            whole = data if screen.whole_file else None
-            verdict = screen.verdict(block, whole)
-            if verdict is Verdict.NO:
-                continue
-            rest = screen.rest if verdict is Verdict.TEXT_FOUND else query
-            if verdict is Verdict.NOT_IN_BODY:
-                load = functools.partial(bytes)  # no body to look into: headers decide
-            elif whole is not None:
-                load = functools.partial(bytes, whole)
-            else:
-                load = functools.partial(_read, path)
-            if matches(rest, block, mtime, size, load):
-                hits.append(mail.uid)
+        dirs: dict[str, int] = {}
+        try:
+            for mail in mails:
+                try:
+                    if mail.sub not in dirs:
+                        dirs[mail.sub] = os.open(os.path.join(folder_dir, mail.sub), os.O_RDONLY)
+                    data, end, mtime = _read_for_search(dirs[mail.sub], mail, screen, dated)
+                    size = self._size(folder_dir, mail) if query.larger is not None else 0
+                except FileNotFoundError:  # expunged or renamed since the snapshot
+                    continue
+                block = data if end is None else data[:end]
+                whole = data if screen.whole_file else None
+                verdict = screen.verdict(block, whole)
+                if verdict is Verdict.NO:
+                    continue
+                rest = screen.rest if verdict is Verdict.TEXT_FOUND else query
+                if verdict is Verdict.NOT_IN_BODY:
+                    load = functools.partial(bytes)  # no body to look into: headers decide
+                elif whole is not None:
+                    load = functools.partial(bytes, whole)
+                else:
+                    load = functools.partial(_read, f"{folder_dir}/{mail.sub}/{mail.name}")
+                if matches(rest, block, mtime, size, load):
+                    hits.append(mail.uid)
+        finally:
+            for fd in dirs.values():
+                os.close(fd)
         return hits
 
     # Writing
@@ -497,6 +574,8 @@ class MaildirStore(MailStore):
             raise ProtocolError(
                 f"invalid Maildir folder name: {folder}", "names cannot hold '/' or empty levels"
             )
+        from imapclient import imap_utf7
+
         encoded = imap_utf7.encode(folder).decode("ascii")
         if folder not in self._folders():
             folder_dir = os.path.join(self.root, "." + encoded)

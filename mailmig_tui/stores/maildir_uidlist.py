@@ -22,10 +22,12 @@ keyword with index i is the letter chr(97 + i), 26 at most.
 from __future__ import annotations
 
 import fcntl
+import functools
+import operator
 import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 
 from mailmig_tui.stores.local_common import stat_key
@@ -127,6 +129,33 @@ def lists_key(folder_dir: str) -> tuple[object, ...]:
     return tuple(stat_key(os.path.join(folder_dir, n)) for n in (UIDLIST, DOVECOT_UIDLIST))
 
 
+def _mtimes(
+    folder_dir: str, files: Mapping[str, tuple[str, str]], bases: list[str]
+) -> list[tuple[int, str]]:
+    """(whole-second mtime, base) of these files; a file renamed meanwhile is left out (the
+    next scan sees it). One stat each, by directory fd (no long path to resolve each time),
+    called through `map`: a 100,000-file folder costs its stats, little more."""
+    found: list[tuple[int, str]] = []
+    for sub in ("cur", "new"):
+        picked = [base for base in bases if files[base][0] == sub]
+        if not picked:
+            continue
+        names = [files[base][1] for base in picked]
+        fd = os.open(os.path.join(folder_dir, sub), os.O_RDONLY)
+        try:
+            stat = functools.partial(os.stat, dir_fd=fd)
+            try:
+                stamps = [st.st_mtime_ns // 10**9 for st in map(stat, names)]
+                found += zip(stamps, picked, strict=True)
+            except FileNotFoundError:  # one went meanwhile: again, one at a time
+                for name, base in zip(names, picked, strict=True):
+                    with suppress(FileNotFoundError):
+                        found.append((stat(name).st_mtime_ns // 10**9, base))
+        finally:
+            os.close(fd)
+    return found
+
+
 class UidLists:
     """The UID maps of one store's folders.
 
@@ -170,41 +199,29 @@ class UidLists:
         self,
         folder_dir: str,
         files: Mapping[str, tuple[str, str]],
-        mtimes: dict[str, int] | None = None,
+        mtimes: dict[int, int] | None = None,
     ) -> UidMap:
         """The map for the files present (base name -> (sub dir, file name)), under the
         caller's lock.
 
         Gone files are forgotten; new ones are numbered in (mtime, base name) order. The
-        mtimes (whole seconds) of the files this had to stat go into `mtimes` when given.
+        mtimes (whole seconds) of the files this had to stat go into `mtimes` by UID, in
+        UID order, when given.
         """
         umap = self.get(folder_dir)
-        stale = umap.uids.keys() - files.keys()
+        listed = umap.uids
+        stale = listed.keys() - files.keys()
         for base in stale:
-            del umap.uids[base]
-        unknown = []
-        dirs: dict[str, int] = {}
-        try:
-            for base, (sub, name) in files.items():
-                if base in umap.uids:
-                    continue
-                if sub not in dirs:  # stat by directory fd: no long path to resolve each time
-                    dirs[sub] = os.open(os.path.join(folder_dir, sub), os.O_RDONLY)
-                try:
-                    mtime = os.stat(name, dir_fd=dirs[sub]).st_mtime_ns // 10**9
-                except FileNotFoundError:  # renamed meanwhile; the next scan sees it
-                    continue
-                unknown.append((mtime, base))
-                if mtimes is not None:
-                    mtimes[base] = mtime
-        finally:
-            for fd in dirs.values():
-                os.close(fd)
-        guessed = [base for _, base in sorted(unknown)]
-        for base in guessed:
-            umap.uids[base] = umap.next_uid
-            umap.next_uid += 1
-        if guessed and not umap.ours and not umap.settled:
+            del listed[base]
+        unknown = _mtimes(folder_dir, files, [b for b in files if b not in listed])
+        unknown.sort()
+        guessed = list(map(operator.itemgetter(1), unknown))
+        new_uids = range(umap.next_uid, umap.next_uid + len(unknown))
+        listed.update(zip(guessed, new_uids, strict=True))
+        if mtimes is not None:
+            mtimes.update(zip(new_uids, map(operator.itemgetter(0), unknown), strict=True))
+        umap.next_uid = new_uids.stop
+        if unknown and not umap.ours and not umap.settled:
             names = "\0".join([str(umap.uidvalidity), *guessed])
             umap.uidvalidity = zlib.crc32(names.encode("utf-8", "surrogateescape")) or 1
         umap.settled = True

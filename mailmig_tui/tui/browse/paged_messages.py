@@ -23,6 +23,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from mailmig_tui.engine.split_search import Helper, split_search
 from mailmig_tui.errors import MailmigError
 from mailmig_tui.model import FolderInfo, MessageSummary
 from mailmig_tui.stores.base import SearchQuery
@@ -205,11 +206,28 @@ class PagedMessages(MarkableList):
             self.post_message(self.SummariesLoaded(generation, chunk, summaries))
         return True
 
+    def _search_helper(self, purpose: str) -> Helper:
+        return lambda: self.session.connection(purpose).use()
+
     @work(thread=True, group="search", exclusive=True, exit_on_error=False)
     def _search(self, generation: int, folder: str, text: str, query: SearchQuery) -> None:
+        # A text search of a big IMAP folder is cut into parts searched at once on helper
+        # connections (opened on first use, kept for later searches; `split_search`).
+        worker = get_current_worker()
+        settings = getattr(self.app, "copy_settings", None)
+        helpers = [self._search_helper(f"search-{n}") for n in (2, 3)]
         with self.session.connection("browse").use() as store:
-            uids = store.search(folder, query)
-        self.post_message(self.SearchDone(generation, text, uids))
+            uids = split_search(
+                store,
+                folder,
+                query,
+                helpers=helpers,
+                cap=getattr(settings, "connections", None),
+                uids=self.arrival,
+                cancelled=lambda: worker.is_cancelled,
+            )
+        if not worker.is_cancelled:
+            self.post_message(self.SearchDone(generation, text, uids))
 
     # -- results ---------------------------------------------------------------------------
 
