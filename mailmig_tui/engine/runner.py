@@ -30,6 +30,7 @@ from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.malloc_tuning import tune_malloc
 from mailmig_tui.engine.memory_budget import append_window_for
 from mailmig_tui.engine.plan import FolderWork, Plan
+from mailmig_tui.engine.side_by_side import both
 from mailmig_tui.engine.staging import TargetSlots, drop_leftovers
 from mailmig_tui.engine.target_prep import needs_target, prepare_targets
 from mailmig_tui.errors import ConnectError, MailmigError
@@ -112,7 +113,11 @@ def copy_folders(
 
     def worker(first: bool) -> None:
         try:
-            stores = (source, target) if first else _open_pair(open_source, open_target)
+            stores = (
+                (source, target)
+                if first
+                else both(open_source, open_target, unused=lambda store: store.close())
+            )
         except MailmigError as exc:
             if first:
                 raise
@@ -215,33 +220,6 @@ def plan_connections(connections: int, folders: int) -> tuple[int, int]:
     pairs = max((connections + 1) // 2, connections - 3)
     workers = max(1, min(folders, pairs))
     return workers, connections - workers
-
-
-def _open_pair(open_source: Connector, open_target: Connector) -> tuple[MailStore, MailStore]:
-    """A new (source, target) pair, both connecting and logging in at the same time."""
-    opened: list[MailStore] = []
-    failed: list[MailmigError] = []
-
-    def open_target_side() -> None:
-        try:
-            opened.append(open_target())
-        except MailmigError as exc:
-            failed.append(exc)
-
-    thread = threading.Thread(target=open_target_side, name="mailmig-connect", daemon=True)
-    thread.start()
-    try:
-        mine = open_source()
-    except BaseException:
-        thread.join()
-        for store in opened:
-            store.close()
-        raise
-    thread.join()
-    if failed:
-        mine.close()
-        raise failed[0]
-    return mine, opened[0]
 
 
 def _planned_report(work: FolderWork) -> FolderReport:
