@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.corpus import standard_corpus, standard_folders
-from tests.support.dovecot import DovecotServer
+from tests.support.dovecot import DovecotServer, running
 from tests.support.seeding import seed_mailbox
 
 # `fake` and `dovecot` (module-scoped) for the OAuth2 tests: the authorisation server and a
@@ -30,22 +30,14 @@ def isolated_mailmig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def _start(**kwargs: object) -> Iterator[DovecotServer]:
-    server = DovecotServer(**kwargs).start()  # type: ignore[arg-type]
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
 @pytest.fixture(scope="session")
 def slash_server() -> Iterator[DovecotServer]:
-    yield from _start(shape="slash")
+    yield from running(DovecotServer(shape="slash"))
 
 
 @pytest.fixture(scope="session")
 def courier_server() -> Iterator[DovecotServer]:
-    yield from _start(shape="courier")
+    yield from running(DovecotServer(shape="courier"))
 
 
 @pytest.fixture(params=SHAPES)

@@ -24,6 +24,24 @@ class MessageRef:
     subject: str = ""
     message_id: str = ""
 
+    def as_json(self) -> dict[str, object]:
+        """The message on its own in a report: its folder, UID, Message-ID and subject."""
+        return {
+            "folder": self.folder,
+            "uid": self.uid,
+            "message_id": self.message_id,
+            "subject": self.subject,
+        }
+
+    def in_folder_json(self) -> dict[str, object]:
+        """The message in its folder's part of a report: UID, subject, Message-ID, size."""
+        return {
+            "uid": self.uid,
+            "subject": self.subject,
+            "message_id": self.message_id,
+            "size": self.size,
+        }
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -42,13 +60,7 @@ class Altered:
     """Which header or how many bytes changed, in words."""
 
     def as_json(self) -> dict[str, object]:
-        return {
-            "folder": self.message.folder,
-            "uid": self.message.uid,
-            "message_id": self.message.message_id,
-            "subject": self.message.subject,
-            "change": self.change,
-        }
+        return {**self.message.as_json(), "change": self.change}
 
 
 @dataclass
@@ -127,14 +139,7 @@ class FolderReport:
             "error": self.error or None,
             "repaired": [a.as_json() for a in self.repaired],
             "failures": [
-                {
-                    "uid": f.message.uid,
-                    "subject": f.message.subject,
-                    "message_id": f.message.message_id,
-                    "size": f.message.size,
-                    "reason": f.reason,
-                    "too_large": f.too_large,
-                }
+                {**f.message.in_folder_json(), "reason": f.reason, "too_large": f.too_large}
                 for f in self.failures
             ],
         }

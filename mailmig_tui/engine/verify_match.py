@@ -104,26 +104,18 @@ def check_folder(
             if found is None and len(fetched) < AHEAD and not load.ready():
                 continue
             if found is None:
-                loaded = load.wait()
-                if isinstance(loaded, str):
-                    check.error = loaded
-                    board.add_checked(len(uids))
+                found = _loaded_target(check, load, board, len(uids))
+                if found is None:
                     return
-                found = loaded
-                check.target_messages, check.target_exists = found.messages, found.exists
             while fetched:
                 probes, asked = fetched.popleft()
                 _match_chunk(check, folder, probes, found, leftovers)
                 board.add_checked(asked)
             board.check_cancel()
     if found is None:  # the target was still loading after the last chunk, or none came
-        loaded = load.wait()
-        if isinstance(loaded, str):
-            check.error = loaded
-            board.add_checked(len(uids))
+        found = _loaded_target(check, load, board, len(uids))
+        if found is None:
             return
-        found = loaded
-        check.target_messages, check.target_exists = found.messages, found.exists
     for probes, asked in fetched:
         _match_chunk(check, folder, probes, found, leftovers)
         board.add_checked(asked)
@@ -133,6 +125,20 @@ def check_folder(
             check.missing.append(describe(folder, probe))
         else:
             _note(check, folder, probe, match, found)
+
+
+def _loaded_target(
+    check: FolderCheck, load: Load[TargetFolder | str], board: Board, messages: int
+) -> TargetFolder | None:
+    """The target folder once loaded, its counts noted in `check`; None when it could not
+    be opened: the error noted, and the source's `messages` counted as checked."""
+    loaded = load.wait()
+    if isinstance(loaded, str):
+        check.error = loaded
+        board.add_checked(messages)
+        return None
+    check.target_messages, check.target_exists = loaded.messages, loaded.exists
+    return loaded
 
 
 def _match_chunk(

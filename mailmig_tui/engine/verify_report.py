@@ -20,10 +20,7 @@ class FlagDifference:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "folder": self.message.folder,
-            "uid": self.message.uid,
-            "message_id": self.message.message_id,
-            "subject": self.message.subject,
+            **self.message.as_json(),
             "source_flags": sorted(self.source_flags),
             "target_flags": sorted(self.target_flags),
         }
@@ -51,10 +48,7 @@ class FolderCheck:
             "target_messages": self.target_messages,
             "target_exists": self.target_exists,
             "error": self.error or None,
-            "missing": [
-                {"uid": m.uid, "subject": m.subject, "message_id": m.message_id, "size": m.size}
-                for m in self.missing
-            ],
+            "missing": [m.in_folder_json() for m in self.missing],
             "altered": [a.as_json() for a in self.altered],
             "flag_differences": [d.as_json() for d in self.flag_differences],
         }
@@ -112,15 +106,7 @@ class VerifyReport:
         return {
             "checked": self.checked,
             "ok": self.ok,
-            "missing": [
-                {
-                    "folder": ref.folder,
-                    "uid": ref.uid,
-                    "message_id": ref.message_id,
-                    "subject": ref.subject,
-                }
-                for ref in self.missing_messages
-            ],
+            "missing": [ref.as_json() for ref in self.missing_messages],
             "altered": [a.as_json() for f in self.folders for a in f.altered],
             "flag_differences": [d.as_json() for f in self.folders for d in f.flag_differences],
         }

@@ -14,7 +14,7 @@ from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.base import SearchQuery
 from mailmig_tui.stores.imap import ImapStore, connect_imap
 from mailmig_tui.stores.imap_esearch import compact, esearch_all, parse_sequence_set
-from tests.support.dovecot import DovecotServer
+from tests.support.dovecot import DovecotServer, running
 
 BASE_CAPS = (
     "IMAP4rev1 SASL-IR ID ENABLE IDLE UNSELECT CHILDREN NAMESPACE UIDPLUS LITERAL+ MULTIAPPEND"
@@ -31,9 +31,7 @@ GONE = {5, 6, 7, 100, 239}
 
 @pytest.fixture(scope="module", params=list(SERVERS), ids=list(SERVERS))
 def server(request: pytest.FixtureRequest) -> Iterator[DovecotServer]:
-    server = DovecotServer(shape="courier", capabilities=SERVERS[request.param]).start()
-    yield server
-    server.cleanup()
+    yield from running(DovecotServer(shape="courier", capabilities=SERVERS[request.param]))
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import imaplib
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -32,55 +31,9 @@ from mailmig_tui.model import SpecialUse
 from mailmig_tui.stores import imap_pipelined
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.imap import ImapStore, connect_imap
-from tests.support.dovecot import DovecotServer
+from tests.support.dovecot import DovecotServer, running
+from tests.support.wire import Wire, watch
 from tests.tui.tuikit import imap_spec, seed_many
-
-
-@dataclass
-class Wire:
-    """What one connection wrote and read, recorded by wrapping its imaplib object."""
-
-    turns: int = 0
-    """Round trips: reads that follow a write."""
-    commands: list[str] = field(default_factory=list)
-    readers: set[str] = field(default_factory=set)
-    """Names of the threads that read from it."""
-    _wrote: bool = False
-
-
-def watch(store: ImapStore) -> Wire:
-    wire = Wire()
-    imap = store.client._imap
-    send, readline, read = imap.send, imap.readline, imap.read
-
-    def counting_send(data: bytes) -> None:
-        words = bytes(data).split(b"\r\n", 1)[0].split(b" ", 2)
-        if len(words) > 1 and words[1].isalpha():
-            verb = words[1].decode()
-            if verb == "UID":
-                verb += " " + words[2].split(b" ", 1)[0].decode()
-            wire.commands.append(verb.strip())
-        wire._wrote = True
-        send(data)
-
-    def note_read() -> None:
-        wire.readers.add(threading.current_thread().name)
-        if wire._wrote:
-            wire.turns += 1
-            wire._wrote = False
-
-    def counting_readline() -> bytes:
-        note_read()
-        line: bytes = readline()
-        return line
-
-    def counting_read(size: int) -> bytes:
-        note_read()
-        data: bytes = read(size)
-        return data
-
-    imap.send, imap.readline, imap.read = counting_send, counting_readline, counting_read
-    return wire
 
 
 def open_pair(server: DovecotServer, source: str, target: str) -> tuple[ImapStore, ImapStore]:
@@ -216,11 +169,7 @@ def test_both_accounts_are_opened_at_the_same_time(slash_server: DovecotServer) 
 def own_server() -> Iterator[DovecotServer]:
     """A server of this test's own: Dovecot delays every login from an address after
     failed ones (auth penalty), which must not slow the other tests' logins."""
-    server = DovecotServer().start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
+    yield from running(DovecotServer())
 
 
 @pytest.mark.parametrize("wrong", ["both", "target"])

@@ -17,7 +17,7 @@ from mailmig_tui.errors import ConnectError
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.stores.base import MailStore, SearchQuery
 from mailmig_tui.stores.imap import ImapStore, connect_imap
-from tests.support.dovecot import DovecotServer
+from tests.support.dovecot import DovecotServer, running
 
 SERVERS = {
     "esearch (Dovecot)": None,
@@ -31,9 +31,7 @@ NEEDLES = 1 + (COUNT - 1) // 7
 
 @pytest.fixture(scope="module", params=list(SERVERS), ids=list(SERVERS))
 def server(request: pytest.FixtureRequest) -> Iterator[DovecotServer]:
-    server = DovecotServer(shape="courier", capabilities=SERVERS[request.param]).start()
-    yield server
-    server.cleanup()
+    yield from running(DovecotServer(shape="courier", capabilities=SERVERS[request.param]))
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,8 @@ from mailmig_tui.errors import ConnectError
 from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.imap import ImapStore
 from tests.support.dovecot import DovecotServer
+from tests.support.wire import Wire
+from tests.support.wire import watch as watch_wire
 from tests.tui.tuikit import imap_spec
 
 START = datetime(2024, 3, 1, 8, tzinfo=UTC)
@@ -110,14 +112,6 @@ def mailboxes(slash_server: DovecotServer) -> Mailboxes:
 
 
 @dataclass
-class Wire:
-    """Round trips of one connection: reads that follow a write."""
-
-    turns: int = 0
-    wrote: bool = False
-
-
-@dataclass
 class Watch:
     """Opens connections through `Accounts`, recording each one's round trips and how many
     are open at once per side."""
@@ -142,7 +136,7 @@ class Watch:
             with self.lock:
                 self.open_now[side] += 1
                 self.most_open[side] = max(self.most_open[side], self.open_now[side])
-                self.wires[side].append(self._watch(opened))
+                self.wires[side].append(watch_wire(opened))
             close = opened.close
 
             def counted_close() -> None:
@@ -155,34 +149,6 @@ class Watch:
             return opened
 
         return open_one
-
-    @staticmethod
-    def _watch(store: ImapStore) -> Wire:
-        wire = Wire()
-        imap = store.client._imap
-        send, readline, read = imap.send, imap.readline, imap.read
-
-        def counting_send(data: bytes) -> None:
-            wire.wrote = True
-            send(data)
-
-        def turn() -> None:
-            if wire.wrote:
-                wire.turns += 1
-                wire.wrote = False
-
-        def counting_readline() -> bytes:
-            turn()
-            line: bytes = readline()
-            return line
-
-        def counting_read(size: int) -> bytes:
-            turn()
-            data: bytes = read(size)
-            return data
-
-        imap.send, imap.readline, imap.read = counting_send, counting_readline, counting_read
-        return wire
 
     def opened(self) -> int:
         return len(self.wires["source"]) + len(self.wires["target"])

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -457,3 +458,12 @@ service pop3-login {{
   }}
 }}
 """
+
+
+def running(server: DovecotServer) -> Iterator[DovecotServer]:
+    """`server` started, for a fixture to `yield from`; cleaned up when the fixture ends."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
