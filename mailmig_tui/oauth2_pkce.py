@@ -132,7 +132,8 @@ class _Listener:
                 answers.put(("browser", "?" + query))
 
             def log_message(self, format: str, *args: Any) -> None:
-                pass  # the query holds the code: never logged
+                """Nothing: the standard handler writes each request line to stderr,
+                and the redirect's query holds the authorization code."""
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

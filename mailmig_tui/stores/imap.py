@@ -310,17 +310,6 @@ class ImapStore(MailStore):
             for f in folders
         ]
 
-    def counts(self, folders: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """(messages, uidvalidity) of each folder the server answers for, pipelined; a
-        folder missing from the answer is asked the usual way by the caller."""
-        wires = [self._wire_name(f) for f in folders]
-        answers = self._timed("STATUS", imap_pipelined.statuses, self.client._imap, wires, False)
-        return {
-            folder: (answer.data[b"MESSAGES"], answer.data[b"UIDVALIDITY"])
-            for folder, answer in zip(folders, answers, strict=True)
-            if answer.ok and b"MESSAGES" in answer.data and b"UIDVALIDITY" in answer.data
-        }
-
     def uid_sizes(self, folders: Sequence[str]) -> dict[str, dict[int, int]]:
         """uid -> size of every message of each folder (EXAMINE and UID FETCH 1:*,
         pipelined for all folders); a folder the server refuses is left out."""

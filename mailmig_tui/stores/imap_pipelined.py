@@ -91,25 +91,19 @@ def status_lines(lines: Sequence[Any], *, decode: bool) -> dict[str, dict[bytes,
     return figures
 
 
-def uid_sizes(imap: imaplib.IMAP4, wires: Sequence[bytes]) -> list[tuple[Answer, dict[int, int]]]:
-    """EXAMINE each folder and UID FETCH 1:* (RFC822.SIZE): uid -> size, in order.
-
-    A failed EXAMINE leaves no folder selected (RFC 3501 6.3.2), so the FETCH after it
-    fails too and can never answer for another folder. The last folder stays selected.
-    """
-    return [
-        (answer, sizes) for answer, sizes, _f in uid_sizes_flags(imap, wires, [False] * len(wires))
-    ]
-
-
 Flags = tuple[str, ...]
 
 
 def uid_sizes_flags(
     imap: imaplib.IMAP4, wires: Sequence[bytes], with_flags: Sequence[bool]
 ) -> list[tuple[Answer, dict[int, int], dict[int, Flags] | None]]:
-    """As `uid_sizes`, also reading FLAGS of the folders `with_flags` marks (uid -> flags,
-    without \\Recent; None for the others): a re-run compares them with the journal's."""
+    """EXAMINE each folder and UID FETCH 1:* (RFC822.SIZE): uid -> size, in order, and the
+    FLAGS of the folders `with_flags` marks (uid -> flags, without \\Recent; None for the
+    others): a re-run compares them with the journal's.
+
+    A failed EXAMINE leaves no folder selected (RFC 3501 6.3.2), so the FETCH after it
+    fails too and can never answer for another folder. The last folder stays selected.
+    """
     tags = []
     for wire, flagged in zip(wires, with_flags, strict=True):
         examine: bytes = imap._new_tag()
@@ -176,7 +170,8 @@ class FolderUids:
 def uid_lists(imap: imaplib.IMAP4, wires: Sequence[bytes], esearch: bool) -> list[FolderUids]:
     """EXAMINE each folder and UID SEARCH ALL (with ESEARCH: RETURN (ALL), a compact
     answer), pipelined: the UIDVALIDITY and UIDs of every folder in one round trip. As in
-    `uid_sizes`, a failed EXAMINE fails the SEARCH after it; the last folder stays selected."""
+    `uid_sizes_flags`, a failed EXAMINE fails the SEARCH after it; the last folder stays
+    selected."""
     search = b" UID SEARCH RETURN (ALL) ALL\r\n" if esearch else b" UID SEARCH ALL\r\n"
     tags = []
     for wire in wires:
