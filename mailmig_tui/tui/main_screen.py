@@ -142,8 +142,10 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
-            yield AccountPane(self.source, id="source")
-            yield AccountPane(self.target, id="target")
+            # A split search in a pane stays within the connections the copies may use.
+            cap = self.copy_control.settings.connections
+            yield AccountPane(self.source, connection_cap=cap, id="source")
+            yield AccountPane(self.target, connection_cap=cap, id="target")
         yield CopyPanel(self.copy_control.progress, id="copy-panel")
         yield StatusLine(id="status")
         # Compact: at 80 columns the message list's keys, Copy and Help all fit.

@@ -4,7 +4,8 @@ Blocking calls only ever run in thread workers. imapclient is not thread-safe, s
 of work (browsing, paging summaries, previews) gets its own `Connection`: one store opened
 on first use in the worker's thread, kept for the session, and used under a lock so that an
 exclusive worker that replaced a cancelled one never shares a socket with it. A connection
-that failed (dropped, timed out) is closed and forgotten, so the next use reconnects.
+that failed (dropped, timed out) is closed and forgotten, so the next use reconnects; a
+search's helper connections are logged out after each use (`Connection.use(keep=False)`).
 
 No Textual here; the boundary test checks that this module imports without it.
 """
@@ -70,8 +71,12 @@ class Connection:
         self._store: MailStore | None = None
 
     @contextlib.contextmanager
-    def use(self) -> Iterator[MailStore]:
-        """The open store, (re)connecting first when needed; blocks while another uses it."""
+    def use(self, *, keep: bool = True) -> Iterator[MailStore]:
+        """The open store, (re)connecting first when needed; blocks while another uses it.
+
+        `keep=False` logs out once done (without waiting for the answer): for helper
+        connections that should count against the server's per-user limit only while used.
+        """
         with self._lock:
             if self._store is None:
                 self._store = self._opener()
@@ -84,6 +89,9 @@ class Connection:
             except BaseException:
                 self._drop()  # an unexpected failure leaves the protocol state unknown
                 raise
+            finally:
+                if not keep:
+                    self._drop()
 
     def _drop(self) -> None:
         store, self._store = self._store, None

@@ -132,7 +132,9 @@ class AccountPane(Vertical):
     active: reactive[bool] = reactive(False)
     """The pane the keys act on (it holds the focus); its title is highlighted."""
 
-    def __init__(self, session: AccountSession, *, id: str | None = None) -> None:
+    def __init__(
+        self, session: AccountSession, *, connection_cap: int | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.session = session
         self.marks = MarkSet()
@@ -144,7 +146,11 @@ class AccountPane(Vertical):
         self.told_target_marks = False
         """The target pane said once that its marks are not copied."""
         self.folder_list = FolderList(self.marks, id="folders")
-        self.message_list = MessageList(session, self.marks, id="messages")
+        self.message_list = MessageList(
+            session, self.marks, connection_cap=connection_cap, id="messages"
+        )
+        """`connection_cap` (the copy settings' connections per server, from the screen)
+        bounds its split search."""
 
     def compose(self) -> ComposeResult:
         yield Static(classes="pane-title")

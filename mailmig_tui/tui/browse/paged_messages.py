@@ -72,9 +72,19 @@ class PagedMessages(MarkableList):
         text: str
         uids: list[int]
 
-    def __init__(self, session: AccountSession, marks: MarkSet, *, id: str | None = None):
+    def __init__(
+        self,
+        session: AccountSession,
+        marks: MarkSet,
+        *,
+        connection_cap: int | None = None,
+        id: str | None = None,
+    ):
         super().__init__(marks, id=id)
         self.session = session
+        self.connection_cap = connection_cap
+        """The most connections per server (the copy settings' `connections`, handed down
+        by the pane); a split search uses no more. None: the split search's own maximum."""
         self.folder: FolderInfo | None = None
         self.generation = 0
         """Bumped when another folder opens: older results are dropped."""
@@ -207,14 +217,17 @@ class PagedMessages(MarkableList):
         return True
 
     def _search_helper(self, purpose: str) -> Helper:
-        return lambda: self.session.connection(purpose).use()
+        # Logged out after its part: a server's per-user limit (Exchange's ~16) is shared
+        # with the panes' and a copy's connections; a login per split search is part of
+        # what SPLIT_FROM weighs. The lock bounds the helpers at two even while a
+        # cancelled search's part still runs.
+        return lambda: self.session.connection(purpose).use(keep=False)
 
     @work(thread=True, group="search", exclusive=True, exit_on_error=False)
     def _search(self, generation: int, folder: str, text: str, query: SearchQuery) -> None:
         # A text search of a big IMAP folder is cut into parts searched at once on helper
-        # connections (opened on first use, kept for later searches; `split_search`).
+        # connections (`split_search`), each opened for the search and closed after it.
         worker = get_current_worker()
-        settings = getattr(self.app, "copy_settings", None)
         helpers = [self._search_helper(f"search-{n}") for n in (2, 3)]
         with self.session.connection("browse").use() as store:
             uids = split_search(
@@ -222,7 +235,7 @@ class PagedMessages(MarkableList):
                 folder,
                 query,
                 helpers=helpers,
-                cap=getattr(settings, "connections", None),
+                cap=self.connection_cap,
                 uids=self.arrival,
                 cancelled=lambda: worker.is_cancelled,
             )
