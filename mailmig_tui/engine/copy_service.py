@@ -28,6 +28,7 @@ from pathlib import Path
 from mailmig_tui.accounts import to_url
 from mailmig_tui.engine import history
 from mailmig_tui.engine.copy_log import CopyLog, open_log
+from mailmig_tui.engine.early_check import EarlyChecks, merged
 from mailmig_tui.engine.events import (
     CopyEvent,
     CopyReport,
@@ -174,9 +175,21 @@ class CopyService:
                 log.event(event)
             on_event(event)
 
+        # The copy's own pairs check what they copied once no folder is left to copy
+        # (`early_check`); the check after the copy does the rest.
+        checks = (
+            EarlyChecks(
+                [work.mapping for work in plan.folders],
+                only=request.options.only_uids,
+                skip=_skipped(plan),
+                cancel=cancel,
+            )
+            if request.verify
+            else None
+        )
         try:
             report = prepared.session.run(
-                plan, cancel=cancel, on_event=emit, settings=request.settings
+                plan, cancel=cancel, on_event=emit, settings=request.settings, checks=checks
             )
             report.description = request.description
             report.verify_wanted = request.verify
@@ -186,8 +199,8 @@ class CopyService:
             elif report.cancelled:
                 report.verify_problem = "the copy was cancelled; copy again to finish it"
             else:
-                prepared.session.close()  # verify on fresh connections, not tired ones
-                self._verify_copy(prepared, report, cancel, emit)
+                prepared.session.close()  # the rest on fresh connections
+                self._verify_copy(prepared, report, cancel, emit, checks)
             if log is not None:  # after verify: it may turn a "copied" into a failure
                 log.report(report)
                 log.verify(report.verify, report.verify_problem)
@@ -242,23 +255,28 @@ class CopyService:
         report: CopyReport,
         cancel: threading.Event,
         emit: EventSink,
+        checks: EarlyChecks | None,
     ) -> None:
         plan = prepared.plan
         # The copy's connections are closed by now: the same cap holds for verify's own.
         cap = prepared.request.settings.connections or default_connections(
             plan.source_preset, plan.target_preset
         )
+        mappings = [work.mapping for work in plan.folders]
+        early = checks.results if checks is not None else {}
+        before = checks.checked_messages if checks is not None else 0
         try:
-            result = verify(
-                [work.mapping for work in plan.folders],
+            rest = verify(
+                [m for i, m in enumerate(mappings) if i not in early],
                 open_source=self.accounts.open_source,
                 open_target=self.accounts.open_target,
                 connections=verify_connections(self.accounts, cap),
                 only=prepared.request.options.only_uids,
-                skip={w.mapping.source: w.filtered_out for w in plan.folders},
-                progress=lambda done, total: emit(Verifying(done, total)),
+                skip=_skipped(plan),
+                progress=lambda done, total: emit(Verifying(before + done, before + total)),
                 cancel=cancel,
             )
+            result = merged(mappings, early, rest)
         except MailmigError as exc:
             report.verify_problem = f"could not verify: {exc.one_line()}"
             return
@@ -323,3 +341,8 @@ class CopyService:
             if log is not None:
                 log.close()
         return result, (log.path if log is not None else None)
+
+
+def _skipped(plan: Plan) -> dict[str, frozenset[int]]:
+    """Per source folder, the UIDs the copy filter left on the source: not missing."""
+    return {work.mapping.source: work.filtered_out for work in plan.folders}

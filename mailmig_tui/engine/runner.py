@@ -18,6 +18,7 @@ import time
 
 from mailmig_tui.engine.append_window import InFlightBudget
 from mailmig_tui.engine.chunked_fetch import SourcePool
+from mailmig_tui.engine.early_check import EarlyChecks
 from mailmig_tui.engine.events import (
     CopyEvent,
     CopyReport,
@@ -52,11 +53,13 @@ def copy_folders(
     cancel: threading.Event | None = None,
     on_event: EventSink = lambda event: None,
     settings: CopySettings | None = None,
+    checks: EarlyChecks | None = None,
 ) -> CopyReport:
     """Copy everything the plan says is missing; returns the report.
 
     `source` and `target` are the planning connections, reused by the first worker; the
-    others open their own through `open_source` / `open_target`.
+    others open their own through `open_source` / `open_target`. With `checks`, a worker
+    that has no folder left to copy checks the folders copied so far (`early_check`).
     """
     settings = settings or CopySettings()
     cancel = cancel or threading.Event()
@@ -74,12 +77,14 @@ def copy_folders(
     errors: list[str] = []
     abort = threading.Event()
 
-    def work(copier: FolderCopier) -> None:
+    def work(copier: FolderCopier) -> bool:
+        """Copy folders while there are any, then check copied ones; False when the
+        pair was left in a state not to lend to anyone."""
         while not (cancel.is_set() or abort.is_set()):
             try:
                 index, folder = pending.get_nowait()
             except queue.Empty:
-                return
+                break
             mapping = folder.mapping
             report = reports[index]
             if folder.error:  # could not be opened when planning: listed, never copied
@@ -106,6 +111,11 @@ def copy_folders(
             finally:
                 report.settle()
                 emit(FolderDone(report))
+            if checks is not None and not (report.error or abort.is_set()):
+                checks.copied(index)
+        if checks is None or cancel.is_set() or abort.is_set():
+            return True
+        return checks.check_copied(copier.source, copier.target)
 
     prepared: dict[str, Prepared] = {}
     ready = threading.Event()
@@ -140,8 +150,7 @@ def copy_folders(
         )
         finished = False
         try:
-            work(copier)
-            finished = True
+            finished = work(copier)
         finally:
             # The planning connections belong to the caller; anything else (this worker's
             # own, or reconnected ones) is ours to close, or, when this worker ran out of

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from types import TracebackType
 
+from mailmig_tui.engine.early_check import EarlyChecks
 from mailmig_tui.engine.events import CopyReport
 from mailmig_tui.engine.folder_copier import CopySettings, EventSink
 from mailmig_tui.engine.journal import Journal
@@ -119,6 +120,7 @@ class CopySession:
         cancel: threading.Event | None = None,
         on_event: EventSink = lambda event: None,
         settings: CopySettings | None = None,
+        checks: EarlyChecks | None = None,
     ) -> CopyReport:
         if self.journal is None:
             raise ValueError("a copy needs a journal")
@@ -132,4 +134,5 @@ class CopySession:
             cancel=cancel,
             on_event=on_event,
             settings=settings,
+            checks=checks,
         )

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from mailmig_tui.engine.mapping import FolderMapping
 from mailmig_tui.engine.session import Accounts
 from mailmig_tui.engine.verify_board import Board, Progress, Stopped
-from mailmig_tui.engine.verify_match import CHUNK, check_folder, load_target
+from mailmig_tui.engine.verify_match import CHUNK, check_folder, fresh_uids, load_target
 from mailmig_tui.engine.verify_report import FlagDifference, FolderCheck, VerifyReport
 from mailmig_tui.errors import ConnectError, MailmigError
 from mailmig_tui.kinds import kind_of
@@ -80,7 +80,6 @@ def verify(
     checks = [FolderCheck(m.source, m.target) for m in mappings]
     groups = _groups(mappings)
     if not groups:
-        progress(0, 0)
         progress(0, 0)
         return VerifyReport()
     wanted = min(max(1, connections), len(groups))
@@ -178,7 +177,7 @@ def _selected(
 ) -> list[int] | str:
     """The source UIDs to check in a folder, or why it cannot be opened."""
     try:
-        all_uids = source.uids(mapping.source)
+        all_uids = fresh_uids(source, mapping.source)
     except ConnectError:
         raise
     except MailmigError as exc:

@@ -26,8 +26,9 @@ from mailmig_tui.stores.base import HeaderProbe, MailStore
 CHUNK = 2000
 """Messages looked up per request while checking (where a store cannot send the next
 request before this one is answered)."""
-AHEAD = 2
-"""Source chunks fetched ahead while the target folder is still being loaded."""
+AHEAD = 5
+"""Source chunks fetched ahead while the target folder is still being loaded (about 1 MB
+each): far away, the source's probes are then in by the time the target's are."""
 
 Chunks = Generator[tuple[list[HeaderProbe], int], None, None]
 """Probes a chunk at a time, each with the number of UIDs asked for (the progress)."""
@@ -38,6 +39,24 @@ class ProbesAhead(Protocol):
     """A store that sends the next chunk's request before this one is answered (IMAP)."""
 
     def probes_ahead(self, folder: str, uids: Sequence[int]) -> Chunks: ...
+
+
+@runtime_checkable
+class UidLists(Protocol):
+    """A store that lists folders' UIDs on a new EXAMINE, with the UID SEARCH in the same
+    round trip (`ImapStore.uid_lists`)."""
+
+    def uid_lists(self, folders: Sequence[str]) -> dict[str, tuple[int, list[int]]]: ...
+
+
+def fresh_uids(store: MailStore, folder: str) -> list[int]:
+    """The folder's UIDs from a new look at it: one round trip where the store can, and
+    never a view a connection kept from earlier work (the copy's)."""
+    if isinstance(store, UidLists):
+        listed = store.uid_lists([folder])
+        if folder in listed:
+            return listed[folder][1]
+    return store.uids(folder)  # and its one-line error for a folder that can't be opened
 
 
 def probe_chunks(store: MailStore, folder: str, uids: list[int]) -> Chunks:
@@ -65,7 +84,7 @@ def load_target(target: MailStore, folder: str, board: Board) -> TargetFolder | 
     folder does not exist at all; the error in one line when it cannot be opened."""
     found = TargetFolder()
     try:
-        uids = target.uids(folder)
+        uids = fresh_uids(target, folder)
     except FolderMissing:
         found.exists = False
         return found

@@ -105,6 +105,9 @@ PROBE_ITEM = (
 """Probes also take the fields mbox servers rewrite, so identity can leave them out."""
 FETCH_CHUNK = 500
 """UIDs per FETCH: explicit lists (imapclient 4 rejects ranges) keep commands a few KB."""
+PROBES_AHEAD = 2
+"""Probe FETCHes on their way while one answer is read: far away, a chunk's answer is
+parsed in less than a round trip, so one request ahead leaves the line idle."""
 _READING = frozenset({"FETCH", "SEARCH", "STATUS", "SORT", "LIST"})
 """Commands whose NO/BAD no caller handles: `_call` turns it into a one-line error."""
 
@@ -523,7 +526,11 @@ class ImapStore(MailStore):
         chunks = list(_chunks(sorted(uids), FETCH_CHUNK * 2))
         items = ["INTERNALDATE", "FLAGS", "RFC822.SIZE", PROBE_ITEM]
         answers = imap_probe_ahead.fetch_ahead(
-            self.client._imap, chunks, items, normalise_times=self.client.normalise_times
+            self.client._imap,
+            chunks,
+            items,
+            normalise_times=self.client.normalise_times,
+            ahead=PROBES_AHEAD,
         )
         try:
             for chunk in chunks:

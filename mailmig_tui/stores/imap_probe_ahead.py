@@ -2,7 +2,8 @@
 the server answers one chunk, the request for the next is already on its way, so a folder
 of N chunks costs about N answers' transfer instead of N round trips plus transfer.
 
-Two commands at most are outstanding, so memory holds two chunks' answers. Every reply of a
+At most `ahead` + 1 commands are outstanding; their answers wait in the socket, not in
+memory, until read. Every reply of a
 command comes before its tagged completion (RFC 3501 §7.1); one the server sent early for
 the next command is kept for it. Leaving early (an error, or a caller that stops reading)
 reads what is still outstanding, so the connection stays in step.
@@ -30,9 +31,11 @@ def fetch_ahead(
     items: Sequence[str],
     *,
     normalise_times: bool = True,
+    ahead: int = 1,
 ) -> Generator[Answer, None, None]:
-    """The answer of each chunk in turn (only its own UIDs); a tagged NO or BAD raises
-    imapclient's IMAPClientError, as `IMAPClient.fetch` does."""
+    """The answer of each chunk in turn (only its own UIDs), with `ahead` more chunks'
+    requests on their way; a tagged NO or BAD raises imapclient's IMAPClientError, as
+    `IMAPClient.fetch` does."""
     wanted = seq_to_parenstr_upper(list(items))
     outstanding: deque[tuple[str, Sequence[int]]] = deque()
     pending = iter(chunks)
@@ -47,7 +50,8 @@ def fetch_ahead(
 
     early: Answer = {}
     try:
-        send_next()
+        for _ in range(ahead):
+            send_next()
         while outstanding:
             send_next()
             tag, chunk = outstanding.popleft()
@@ -59,7 +63,7 @@ def fetch_ahead(
             typ, data = imap._untagged_response(typ, data, "FETCH")
             answer: Answer = {**early, **parse_fetch_response(data, normalise_times, True)}
             yield {uid: answer[uid] for uid in chunk if uid in answer}
-            coming = set(outstanding[0][1]) if outstanding else set()
+            coming = {uid for _tag, later in outstanding for uid in later}
             early = {uid: items for uid, items in answer.items() if uid in coming}
     finally:
         for tag, _chunk in outstanding:

@@ -156,7 +156,8 @@ def test_copy_signs_in_both_sides_with_one_token_command_run_on_every_connect(
         assert [e[b"BODY[]"] for e in got] == [e[b"BODY[]"] for e in want], name
     ran = runs.read_text().split()
     # Up front, then again for each connection the engine opens: never a cached token.
-    assert ran.count(seeded) >= 3 and ran.count(target) >= 3
+    # (The target has one connection: the copy's pair also checks what it copied.)
+    assert ran.count(seeded) >= 3 and ran.count(target) >= 2
 
 
 def test_a_bad_token_is_exit_2_with_one_line_that_never_shows_it(

@@ -1,7 +1,8 @@
 """Probes with the next request in flight (issue 12), on Dovecot, for verify's big folders.
 
 - Over a folder of three FETCH chunks, each chunk's UID FETCH is sent before the one before
-  it is answered (at most two outstanding), and the probes are those of `probes`.
+  it is answered (at most `PROBES_AHEAD` + 1 outstanding: 2 and 3 are tried), and the
+  probes are those of `probes`.
 - A caller that stops after the first chunk leaves the connection in step: closing reads
   the answer still on its way, and the next commands get their own answers.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from mailmig_tui.stores import imap
 from mailmig_tui.stores.imap import FETCH_CHUNK, ImapStore, connect_imap
 from tests.support.dovecot import DovecotServer
 from tests.tui.tuikit import imap_spec, seed_many
@@ -58,7 +60,18 @@ def record(store: ImapStore) -> list[str]:
     return events
 
 
-def test_each_fetch_is_sent_before_the_last_is_answered(store: ImapStore) -> None:
+SENT_AND_ANSWERED = {
+    1: ["send", "send", "answered", "send", "answered", "answered"],
+    2: ["send", "send", "send", "answered", "answered", "answered"],
+}
+"""The order of events over three chunks, by the number of requests kept ahead."""
+
+
+@pytest.mark.parametrize("ahead", sorted(SENT_AND_ANSWERED))
+def test_each_fetch_is_sent_before_the_last_is_answered(
+    store: ImapStore, ahead: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imap, "PROBES_AHEAD", ahead)
     uids = store.uids("Big")
     assert len(uids) == MESSAGES
     expected = store.probes("Big", uids)
@@ -66,10 +79,13 @@ def test_each_fetch_is_sent_before_the_last_is_answered(store: ImapStore) -> Non
     chunks = list(store.probes_ahead("Big", uids))
     assert [asked for _probes, asked in chunks] == [FETCH_CHUNK * 2, FETCH_CHUNK * 2, 7]
     assert [p for probes, _asked in chunks for p in probes] == expected
-    assert events == ["send", "send", "answered", "send", "answered", "answered"]
+    assert events == SENT_AND_ANSWERED[ahead]
 
 
-def test_stopping_early_leaves_the_connection_in_step(store: ImapStore) -> None:
+def test_stopping_early_leaves_the_connection_in_step(
+    store: ImapStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imap, "PROBES_AHEAD", 1)
     uids = store.uids("Big")
     events = record(store)
     with closing(store.probes_ahead("Big", uids)) as chunks:
