@@ -11,17 +11,17 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailmig_tui import accounts, oauth2
 from mailmig_tui.config import Config, load_config
-from mailmig_tui.engine.batch import BatchJob, read_batch, read_passwords_file
-from mailmig_tui.engine.folder_copier import CopySettings
-from mailmig_tui.engine.plan import CopyOptions, filter_options
-from mailmig_tui.engine.report_file import check_report_path
 from mailmig_tui.errors import UsageError
 from mailmig_tui.kinds import kind_of
 from mailmig_tui.model import AccountSpec, Security
 from mailmig_tui.password_command import with_password_command
+
+if TYPE_CHECKING:
+    from mailmig_tui.engine.batch import BatchJob
 
 ACCOUNT_ARGUMENTS = {"account": "source", "source": "source", "target": "target"}
 """Positional argument (dest) -> the role of the account it names."""
@@ -186,6 +186,13 @@ _OAUTH2_SHARED = (
 def batch_job(args: argparse.Namespace) -> BatchJob:
     """`mailmig batch USERS.csv …` as a job: users read, passwords file read, report path
     checked, all before any connection."""
+    # The engine only here: every command resolves accounts, and `mailmig ls` on a big
+    # folder should not wait for the copy engine's imports.
+    from mailmig_tui.engine.batch import BatchJob, read_batch, read_passwords_file
+    from mailmig_tui.engine.folder_copier import CopySettings
+    from mailmig_tui.engine.plan import CopyOptions, filter_options
+    from mailmig_tui.engine.report_file import check_report_path
+
     if args.parallel < 1 or (args.connections is not None and args.connections < 1):
         raise UsageError("--parallel and --connections must be 1 or more")
     if args.report:
