@@ -35,13 +35,12 @@ from mailmig_tui.stores.local_common import (
     crlf_size,
     header_end,
     make_probe,
-    matches,
     read_header,
     stat_key,
     to_crlf,
 )
 from mailmig_tui.stores.maildir_courier import directory_key, load_courier_keywords
-from mailmig_tui.stores.maildir_search import Screen, Verdict, split_head
+from mailmig_tui.stores.maildir_split_scan import search_files
 from mailmig_tui.stores.maildir_uidlist import (
     DOVECOT_UIDLIST,
     KEYWORDS,
@@ -56,10 +55,7 @@ from mailmig_tui.stores.maildir_uidlist import (
 )
 
 _SUBDIRS = ("cur", "new", "tmp")
-_HEAD_READ = 16 * 1024
-"""Bytes a search reads first for a header: all of the header block of most mail."""
 _VSIZE = re.compile(r",W=(\d+)")
-_RAW_SIZE = re.compile(r",S=(\d+)")
 
 
 def _is_maildir(path: str) -> bool:
@@ -186,6 +182,11 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if not gc.get_freeze_count():  # (never thaw what someone else froze)
+                # Straight to the oldest generation, which only a full collection walks:
+                # else the next young collection walks them all (20 ms for 100,000 files).
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
@@ -219,53 +220,20 @@ def _mails(
     return dict(zip(uids, map(make, zip(uids, subs, names, bases, strict=True)), strict=True))
 
 
-def _slurp(fd: int, hint: int) -> bytes:
-    """A file's bytes to its end, about `hint` of them expected: two reads for most mail
-    (the second finds the end), where `FileIO.readall` makes four calls and an object."""
-    chunks = [os.read(fd, hint + 1)]
-    while chunks[-1]:
-        chunks.append(os.read(fd, max(hint, 1 << 16)))
-    return chunks[0] if len(chunks) == 2 else b"".join(chunks)
-
-
-def _read_for_search(
-    dir_fd: int, mail: _Mail, screen: Screen, dated: bool
-) -> tuple[bytes, int | None, datetime | None]:
-    """(bytes read, end of the header in them or None, INTERNALDATE when `dated`): the whole
-    file for a text search, else the header."""
-    fd = os.open(mail.name, os.O_RDONLY, dir_fd=dir_fd)
-    try:
-        if screen.whole_file:
-            raw_size = _RAW_SIZE.search(mail.base)  # the size on disk, where the name has it
-            # Only a hint (a name may lie): never a buffer over 16 MiB at once for it.
-            data = _slurp(fd, min(int(raw_size.group(1)), 1 << 24) if raw_size else 1 << 16)
-            end = split_head(data)
-        else:
-            data = os.read(fd, _HEAD_READ)
-            end = split_head(data)
-            if end is None:  # a huge header
-                os.lseek(fd, 0, os.SEEK_SET)
-                with open(fd, "rb", closefd=False) as f:
-                    data = read_header(f)
-        return data, end, _mtime(os.fstat(fd)) if dated else None
-    finally:
-        os.close(fd)
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
-
-
 def _list_files(folder_dir: str) -> dict[str, tuple[str, str]]:
     """base name -> (sub dir, file name); cur/ wins over new/ for a duplicate base."""
     found: dict[str, tuple[str, str]] = {}
     for sub in ("new", "cur"):
         with os.scandir(os.path.join(folder_dir, sub)) as entries:
-            for entry in entries:
-                name = entry.name
-                if name[0] != "." and "\n" not in name and entry.is_file():
-                    found[name.partition(":")[0]] = (sub, name)
+            # Comprehensions rather than a loop body run per file: a 100,000-file folder
+            # is listed in about three quarters of the time.
+            names = [
+                name
+                for entry in entries
+                if (name := entry.name)[0] != "." and "\n" not in name and entry.is_file()
+            ]
+        bases = [name.partition(":")[0] for name in names]
+        found.update(zip(bases, zip(itertools.repeat(sub), names), strict=True))
     return found
 
 
@@ -414,8 +382,8 @@ class MaildirStore(MailStore):
             snap.uidnext,
             umap.ours,
             newest,
-            [mail.sub for mail in mails],
-            [mail.name for mail in mails],
+            list(map(operator.attrgetter("sub"), mails)),
+            list(map(operator.attrgetter("name"), mails)),
         )
         maildir_index.save(folder_dir, maildir_index.index_key(folder_dir, snap.key), index)
 
@@ -520,42 +488,11 @@ class MaildirStore(MailStore):
             yield Message(mail.uid, to_crlf(data), self._flags(snap, mail), mtime)
 
     def search(self, folder: str, query: SearchQuery) -> list[int]:
-        # One pass over the files; a cheap byte screen rules out most of them before the
-        # exact (decoding) match runs, and nothing is kept but the matching UIDs. Files are
-        # read by directory fd with plain reads: 100,000 of them make the calls count.
-        screen = Screen(query)
-        dated = query.since is not None or query.before is not None
+        # One pass over the files, on two cores for a big folder: `maildir_split_scan`.
         folder_dir = self._dir(folder)
         mails = list(self._snapshot(folder_dir).mails.values())
-        hits = []
-        dirs: dict[str, int] = {}
-        try:
-            for mail in mails:
-                try:
-                    if mail.sub not in dirs:
-                        dirs[mail.sub] = os.open(os.path.join(folder_dir, mail.sub), os.O_RDONLY)
-                    data, end, mtime = _read_for_search(dirs[mail.sub], mail, screen, dated)
-                    size = self._size(folder_dir, mail) if query.larger is not None else 0
-                except FileNotFoundError:  # expunged or renamed since the snapshot
-                    continue
-                block = data if end is None else data[:end]
-                whole = data if screen.whole_file else None
-                verdict = screen.verdict(block, whole)
-                if verdict is Verdict.NO:
-                    continue
-                rest = screen.rest if verdict is Verdict.TEXT_FOUND else query
-                if verdict is Verdict.NOT_IN_BODY:
-                    load = functools.partial(bytes)  # no body to look into: headers decide
-                elif whole is not None:
-                    load = functools.partial(bytes, whole)
-                else:
-                    load = functools.partial(_read, f"{folder_dir}/{mail.sub}/{mail.name}")
-                if matches(rest, block, mtime, size, load):
-                    hits.append(mail.uid)
-        finally:
-            for fd in dirs.values():
-                os.close(fd)
-        return hits
+        size = functools.partial(self._size, folder_dir) if query.larger is not None else None
+        return search_files(folder_dir, mails, query, size)
 
     # Writing
 

@@ -131,29 +131,37 @@ def lists_key(folder_dir: str) -> tuple[object, ...]:
 
 def _mtimes(
     folder_dir: str, files: Mapping[str, tuple[str, str]], bases: list[str]
-) -> list[tuple[int, str]]:
-    """(whole-second mtime, base) of these files; a file renamed meanwhile is left out (the
-    next scan sees it). One stat each, by directory fd (no long path to resolve each time),
-    called through `map`: a 100,000-file folder costs its stats, little more."""
-    found: list[tuple[int, str]] = []
+) -> tuple[list[int], list[str]]:
+    """Whole-second mtimes of these files and, in the same order, the bases of the files
+    found: one renamed meanwhile is left out (the next scan sees it). One stat each, by
+    directory fd (no long path to resolve each time), called through `map`: a
+    100,000-file folder costs its stats, little more. Two lists, not a pair per file."""
+    places = list(map(files.__getitem__, bases))
+    subs = list(map(operator.itemgetter(0), places))
+    stamps: list[int] = []
+    found: list[str] = []
     for sub in ("cur", "new"):
-        picked = [base for base in bases if files[base][0] == sub]
-        if not picked:
+        if sub not in subs:
             continue
-        names = [files[base][1] for base in picked]
+        if subs.count(sub) == len(subs):  # all in one sub dir, as most folders are
+            picked, names = bases, list(map(operator.itemgetter(1), places))
+        else:
+            picked = [base for base, in_sub in zip(bases, subs, strict=True) if in_sub == sub]
+            names = [files[base][1] for base in picked]
         fd = os.open(os.path.join(folder_dir, sub), os.O_RDONLY)
         try:
             stat = functools.partial(os.stat, dir_fd=fd)
             try:
-                stamps = [st.st_mtime_ns // 10**9 for st in map(stat, names)]
-                found += zip(stamps, picked, strict=True)
+                stamps += [st.st_mtime_ns // 10**9 for st in map(stat, names)]
+                found += picked
             except FileNotFoundError:  # one went meanwhile: again, one at a time
                 for name, base in zip(names, picked, strict=True):
                     with suppress(FileNotFoundError):
-                        found.append((stat(name).st_mtime_ns // 10**9, base))
+                        stamps.append(stat(name).st_mtime_ns // 10**9)
+                        found.append(base)
         finally:
             os.close(fd)
-    return found
+    return stamps, found
 
 
 class UidLists:
@@ -213,19 +221,22 @@ class UidLists:
         stale = listed.keys() - files.keys()
         for base in stale:
             del listed[base]
-        unknown = _mtimes(folder_dir, files, [b for b in files if b not in listed])
-        unknown.sort()
-        guessed = list(map(operator.itemgetter(1), unknown))
-        new_uids = range(umap.next_uid, umap.next_uid + len(unknown))
+        stamps, bases = _mtimes(folder_dir, files, [b for b in files if b not in listed])
+        # (mtime, base name) order, bases being unique: by name, then a stable sort by
+        # mtime; integer and string keys sort faster than a tuple made for each file.
+        order = sorted(range(len(bases)), key=bases.__getitem__)
+        order.sort(key=stamps.__getitem__)
+        guessed = list(map(bases.__getitem__, order))
+        new_uids = range(umap.next_uid, umap.next_uid + len(guessed))
         listed.update(zip(guessed, new_uids, strict=True))
         if mtimes is not None:
-            mtimes.update(zip(new_uids, map(operator.itemgetter(0), unknown), strict=True))
+            mtimes.update(zip(new_uids, map(stamps.__getitem__, order), strict=True))
         umap.next_uid = new_uids.stop
-        if unknown and not umap.ours and not umap.settled:
+        if guessed and not umap.ours and not umap.settled:
             names = "\0".join([str(umap.uidvalidity), *guessed])
             umap.uidvalidity = zlib.crc32(names.encode("utf-8", "surrogateescape")) or 1
         umap.settled = True
-        if not self.readonly and (unknown or stale or not umap.ours):
+        if not self.readonly and (guessed or stale or not umap.ours):
             save_uidmap(folder_dir, umap)
             self._remember(folder_dir, umap)
         return umap
