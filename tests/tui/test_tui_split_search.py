@@ -97,7 +97,7 @@ async def test_the_helper_connections_are_logged_out_after_the_search(
 ) -> None:
     source = session(slash_server, user, "source")
     target = session(slash_server, slash_server.new_user(), "target")
-    app = MailmigApp(source, target)  # the default settings: no cap, three connections
+    app = MailmigApp(source, target)  # the default settings: no cap, two connections
     async with app.run_test() as pilot:
         await wait_connected(pilot, app)
         await open_folder(pilot, app, "source", FOLDER)
@@ -108,7 +108,7 @@ async def test_the_helper_connections_are_logged_out_after_the_search(
         await search(pilot, messages, SEARCHED)
         assert messages.hits == expected
         helpers = source.helpers()
-        assert len(helpers) == 2
+        assert len(helpers) == 1
         assert all(wire.commands[-1] == "LOGOUT" for wire in helpers), helpers
         panes_own = len(source.opened) - len(helpers)
         await wait_for(
@@ -121,7 +121,7 @@ async def test_the_helper_connections_are_logged_out_after_the_search(
         await search(pilot, messages, SEARCHED)
         assert messages.hits == expected
         helpers = source.helpers()
-        assert len(helpers) == 4
+        assert len(helpers) == 2
         assert all(wire.commands.count("LOGOUT") == 1 for wire in helpers)
 
 
@@ -130,15 +130,15 @@ async def test_the_cap_comes_down_from_the_copy_settings(
 ) -> None:
     source = session(slash_server, user, "source")
     target = session(slash_server, slash_server.new_user(), "target")
-    app = MailmigApp(source, target, copy_settings=CopySettings(connections=2))
+    app = MailmigApp(source, target, copy_settings=CopySettings(connections=1))
     async with app.run_test() as pilot:
         await wait_connected(pilot, app)
         await open_folder(pilot, app, "source", FOLDER)
         messages = pane(app, "source").message_list
-        assert messages.connection_cap == 2
+        assert messages.connection_cap == 1
         await search(pilot, messages, SEARCHED)
         assert messages.hits == expected_hits(slash_server, user)
-        assert len(source.helpers()) == 1  # its own connection and one helper: 2 in all
+        assert not source.helpers()  # its own connection only
 
 
 class ListApp(App[None]):

@@ -228,7 +228,7 @@ class PagedMessages(MarkableList):
         # A text search of a big IMAP folder is cut into parts searched at once on helper
         # connections (`split_search`), each opened for the search and closed after it.
         worker = get_current_worker()
-        helpers = [self._search_helper(f"search-{n}") for n in (2, 3)]
+        helpers = [self._search_helper("search-2")]
         with self.session.connection("browse").use() as store:
             uids = split_search(
                 store,
