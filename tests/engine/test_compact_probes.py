@@ -110,9 +110,9 @@ def test_window_follows_the_round_trip() -> None:
     ceiling = 32 * MB
     assert append_window_bytes(ceiling, None) == ceiling
     assert append_window_bytes(ceiling, 0.0) == MIN_WINDOW
-    assert append_window_bytes(ceiling, 0.05) == 10 * MB
-    assert append_window_bytes(ceiling, 0.1) == 20 * MB
-    assert append_window_bytes(ceiling, 0.5) == ceiling
+    assert append_window_bytes(ceiling, 0.01) == MIN_WINDOW
+    assert append_window_bytes(ceiling, 0.05) == 20 * MB
+    assert append_window_bytes(ceiling, 0.1) == ceiling
     assert append_window_bytes(MB, 0.1) == MB  # a smaller setting is kept
 
 
