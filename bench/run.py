@@ -521,9 +521,13 @@ def machine() -> list[tuple[str, str]]:
         mailmig = importlib.metadata.version("mailmig-tui")
     except importlib.metadata.PackageNotFoundError:
         mailmig = "not installed"
-    commit = command_output(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    # Read-only: no index refresh, no lock.
-    dirty = command_output(["git", "--no-optional-locks", "-C", str(REPO), "status", "--porcelain"])
+    if (REPO / ".git").exists():
+        commit = command_output(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+        # Read-only: no index refresh, no lock.
+        git_status = ["git", "--no-optional-locks", "-C", str(REPO), "status", "--porcelain"]
+        dirty = command_output(git_status)
+    else:  # a `git archive` export, as bench/README.md suggests for measuring a version
+        commit, dirty = "(not a git checkout: see the command's directory)", ""
     return [
         ("date", dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         ("cpu", f"{cpu} ({len(os.sched_getaffinity(0))} usable of {os.cpu_count()})"),

@@ -3,9 +3,10 @@ back. `mailmig copy`, `mailmig batch` and the TUI all copy through it, so each d
 
 1. plan (with the pair's saved folder map under any explicit overrides),
 2. copy over the engine's connection pool, every message accounted for,
-3. verify the copied folders on fresh connections, because a target may answer OK to an
-   APPEND and keep nothing; a message verify finds missing leaves the journal, so the next
-   copy sends it again,
+3. verify the copied folders (each on the copy's own pair once no folder is left to copy,
+   `early_check.py`; the rest on new connections after the copy), because a target may
+   answer OK to an APPEND and keep nothing; a message verify finds missing leaves the
+   journal, so the next copy sends it again,
 4. log all of it to an owner-only per-run file, and keep the measured rate for the next
    estimate,
 5. keep a record of the run (with its report) in the history under a run id, and mark
