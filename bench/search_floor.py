@@ -172,22 +172,8 @@ def raw_search(
     return wall, cpu
 
 
-STORE = """
-import json, sys, time
-from mailmig_tui.model import AccountSpec, Security
-from mailmig_tui.stores.base import SearchQuery
-from mailmig_tui.stores.open import open_store
-from mailmig_tui.engine.split_search import split_search
-d = json.loads(sys.argv[1]); d["security"] = Security(d.get("security", "tls"))
-spec = AccountSpec(**d)
-helper = lambda: open_store(spec, role="source", readonly=True)
-with open_store(spec, role="source", readonly=True) as s:
-    uids = s.uids("INBOX")
-    t = time.monotonic()
-    split_search(s, "INBOX", SearchQuery(text='zzqx nowhere'), helpers=[helper] * HELPERS,
-                 uids=uids)
-    print(time.monotonic() - t)
-"""
+QUERY = "SearchQuery(text='zzqx nowhere')"
+"""The bench's text query, as bench/big_folder.py's STORE script spells it."""
 LENT = """
 import contextlib, json, sys, time
 from mailmig_tui.model import AccountSpec, Security
@@ -213,6 +199,8 @@ with contextlib.ExitStack() as stack:
 
 
 def measure(directory: Path, rounds: int, parts_list: list[int], short: bool) -> None:
+    from bench.big_folder import STORE  # the script the big-folder bench times, as is
+
     st = json.loads((directory / "state.json").read_text())
     port, user, pw, sid, count = st["port"], st["user"], st["password"], st["sid"], st["count"]
     results: dict[str, list[float]] = {}
@@ -260,7 +248,7 @@ def measure(directory: Path, rounds: int, parts_list: list[int], short: bool) ->
             if out.returncode != 0:
                 print("doveadm:", out.stderr.strip(), file=sys.stderr)
         for helpers in (2, 1) if short else (2, 1, 0):
-            code = STORE.replace("HELPERS", str(helpers))
+            code = STORE.replace("QUERY", QUERY).replace("HELPERS", str(helpers))
             out = subprocess.run([sys.executable, "-c", code, spec], env=env, cwd=REPO,
                                  capture_output=True, text=True, check=True)  # fmt: skip
             note(f"split_search, {helpers} helpers (bench row)", float(out.stdout.split()[-1]))

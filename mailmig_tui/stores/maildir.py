@@ -40,6 +40,7 @@ from mailmig_tui.stores.local_common import (
     to_crlf,
 )
 from mailmig_tui.stores.maildir_courier import directory_key, load_courier_keywords
+from mailmig_tui.stores.maildir_scan import internaldate
 from mailmig_tui.stores.maildir_split_scan import search_files
 from mailmig_tui.stores.maildir_uidlist import (
     DOVECOT_UIDLIST,
@@ -90,11 +91,6 @@ def _check_root(root: str, path: str, readonly: bool) -> None:
             f"cannot use the Maildir {path}: {exc.strerror}",
             "a new Maildir needs an existing, writable parent directory",
         ) from None
-
-
-def _mtime(st: os.stat_result) -> datetime:
-    """INTERNALDATE: the file's mtime, in whole seconds like IMAP."""
-    return datetime.fromtimestamp(st.st_mtime_ns // 10**9, tz=UTC)
 
 
 class _Head(NamedTuple):
@@ -441,7 +437,7 @@ class MaildirStore(MailStore):
                         _SIZES.setdefault(folder_dir, {})[mail.base] = size
                     else:
                         block = read_header(f)
-                    mtime = _mtime(os.fstat(f.fileno()))
+                    mtime = internaldate(os.fstat(f.fileno()))
             except FileNotFoundError:  # expunged or renamed since the snapshot
                 self._cache.pop(folder_dir, None)
                 continue
@@ -482,7 +478,7 @@ class MaildirStore(MailStore):
         for snap, _, mail, path in self._each(folder, sorted(set(uids))):
             try:
                 with open(path, "rb") as f:
-                    data, mtime = f.read(), _mtime(os.fstat(f.fileno()))
+                    data, mtime = f.read(), internaldate(os.fstat(f.fileno()))
             except FileNotFoundError:
                 continue
             yield Message(mail.uid, to_crlf(data), self._flags(snap, mail), mtime)
