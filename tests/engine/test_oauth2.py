@@ -11,25 +11,29 @@ import json
 import shlex
 import ssl
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import imapclient
 import pytest
-import tomli_w
 
-from mailmig_tui import oauth2, paths
+from mailmig_tui import oauth2
 from mailmig_tui.accounts import parse_account_url
-from mailmig_tui.cli import main
 from mailmig_tui.engine.session import Accounts
 from mailmig_tui.errors import AuthError, TimeoutError_
 from mailmig_tui.model import AccountSpec, OAuth2Spec
 from mailmig_tui.stores.imap_connect import authenticate_oauth2
-from tests.support.corpus import standard_corpus, standard_folders
+from tests.support.corpus import standard_folders
 from tests.support.dovecot import DovecotServer
+from tests.support.oauth_fixtures import (
+    device_table,
+    plain_url,
+    run_mailmig,
+    seeded_user,
+    write_config,
+)
 from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer
-from tests.support.seeding import folder_contents, seed_mailbox
+from tests.support.seeding import folder_contents
 
 USER = "alice@example.com"
 # Prints the token stored for the account mailmig names in the environment, and counts runs.
@@ -41,22 +45,12 @@ print(json.load(open(sys.argv[1]))[os.environ["MAILMIG_OAUTH2_USER"]])
 """
 
 
+pytestmark = pytest.mark.usefixtures("providers_forgotten")
+
+
 @pytest.fixture(scope="module")
 def seeded(dovecot: DovecotServer) -> str:
-    user = dovecot.new_user()
-    seed_mailbox(dovecot, user, standard_folders(), standard_corpus())
-    return user
-
-
-@pytest.fixture(autouse=True)
-def fresh_providers() -> Iterator[None]:
-    oauth2.forget_all()
-    yield
-    oauth2.forget_all()
-
-
-def url(server: DovecotServer, user: str) -> str:
-    return f"imap+plain://{user}@127.0.0.1:{server.imap_port}"
+    return seeded_user(dovecot)
 
 
 def token_command(tmp_path: Path, tokens: dict[str, str]) -> tuple[str, Path]:
@@ -68,12 +62,6 @@ def token_command(tmp_path: Path, tokens: dict[str, str]) -> tuple[str, Path]:
     return shlex.join(argv), runs
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_folders_with_a_token_command_signs_in_by_oauthbearer(
     dovecot: DovecotServer,
     fake: FakeOAuthServer,
@@ -83,8 +71,8 @@ def test_folders_with_a_token_command_signs_in_by_oauthbearer(
 ) -> None:
     token = fake.issue(seeded)
     command, _runs = token_command(tmp_path, {seeded: token})
-    code, out, err = run(
-        capsys, "folders", url(dovecot, seeded), "--oauth2-token-command", command, "--json"
+    code, out, err = run_mailmig(
+        capsys, "folders", plain_url(dovecot, seeded), "--oauth2-token-command", command, "--json"
     )
     assert code == 0, err
     names = {folder["name"] for folder in json.loads(out)}
@@ -119,7 +107,7 @@ def test_a_server_without_oauth2_mechanisms_is_refused_before_any_token_is_sent(
     client = imapclient.IMAPClient("127.0.0.1", port=dovecot.imap_port, ssl=False, timeout=10)
     client.capabilities = lambda: (b"IMAP4REV1", b"AUTH=PLAIN")
     with pytest.raises(AuthError, match="does not offer OAuth2 sign-in"):
-        authenticate_oauth2(client, parse_account_url(url(dovecot, seeded)), "unused-token")
+        authenticate_oauth2(client, parse_account_url(plain_url(dovecot, seeded)), "unused-token")
     client.logout()
 
 
@@ -134,11 +122,11 @@ def test_copy_signs_in_both_sides_with_one_token_command_run_on_every_connect(
     command, runs = token_command(
         tmp_path, {seeded: fake.issue(seeded), target: fake.issue(target)}
     )
-    code, _out, err = run(
+    code, _out, err = run_mailmig(
         capsys,
         "copy",
-        url(dovecot, seeded),
-        url(dovecot, target),
+        plain_url(dovecot, seeded),
+        plain_url(dovecot, target),
         "--source-oauth2",
         "microsoft",  # no client id needed: the token command supplies the tokens
         "--target-oauth2",
@@ -165,8 +153,8 @@ def test_a_bad_token_is_exit_2_with_one_line_that_never_shows_it(
 ) -> None:
     bad = "at-not-a-live-token-4711"
     command, _runs = token_command(tmp_path, {seeded: bad})
-    code, out, err = run(
-        capsys, "folders", url(dovecot, seeded), "--oauth2-token-command", command, "--debug"
+    code, out, err = run_mailmig(
+        capsys, "folders", plain_url(dovecot, seeded), "--oauth2-token-command", command, "--debug"
     )
     assert code == 2
     last = err.strip().splitlines()[-1]
@@ -184,11 +172,11 @@ def test_copy_with_a_bad_target_token_is_exit_2(
 ) -> None:
     target = dovecot.new_user()
     command, _runs = token_command(tmp_path, {seeded: fake.issue(seeded), target: "at-wrong"})
-    code, _out, err = run(
+    code, _out, err = run_mailmig(
         capsys,
         "copy",
-        url(dovecot, seeded),
-        url(dovecot, target),
+        plain_url(dovecot, seeded),
+        plain_url(dovecot, target),
         "--source-oauth2-token-command",
         command,
         "--target-oauth2-token-command",
@@ -204,8 +192,8 @@ def test_a_failing_token_command_shows_its_stderr(
 ) -> None:
     script = "import sys; sys.exit('no cached token for this account')"
     command = shlex.join([sys.executable, "-c", script])
-    code, _out, err = run(
-        capsys, "folders", url(dovecot, seeded), "--source-oauth2-token-command", command
+    code, _out, err = run_mailmig(
+        capsys, "folders", plain_url(dovecot, seeded), "--source-oauth2-token-command", command
     )
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
@@ -219,19 +207,13 @@ def test_folders_with_a_device_sign_in_shows_the_code_and_signs_in(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = paths.config_file()
-    paths.ensure_private_dir(path.parent)
-    custom = {
-        "client_id": CLIENT_ID,
-        "device_authorization_endpoint": fake.device_endpoint,
-        "token_endpoint": fake.token_endpoint,
-        "scope": "imap offline_access",
-    }
-    path.write_text(tomli_w.dumps({"oauth2": {"custom": custom}}))
+    write_config({"oauth2": {"custom": device_table(fake)}})
     monkeypatch.setattr(fake, "interval", 1)  # one real second per poll
     monkeypatch.setattr(fake, "device_user", seeded)
     monkeypatch.setattr(fake, "outcomes", ["pending"])
-    code, out, err = run(capsys, "folders", url(dovecot, seeded), "--source-oauth2", "custom")
+    code, out, err = run_mailmig(
+        capsys, "folders", plain_url(dovecot, seeded), "--source-oauth2", "custom"
+    )
     assert code == 0, err
     assert "INBOX" in out
     shown, note = err.strip().splitlines()
@@ -248,7 +230,9 @@ def test_device_sign_in_then_a_reconnect_near_expiry_uses_a_refreshed_token(
     """The engine reconnects through Accounts.open_source: the token is renewed there."""
     now = [1000.0]
     fake.device_user = seeded
-    spec = replace(parse_account_url(url(dovecot, seeded)), oauth2=OAuth2Spec("custom", CLIENT_ID))
+    spec = replace(
+        parse_account_url(plain_url(dovecot, seeded)), oauth2=OAuth2Spec("custom", CLIENT_ID)
+    )
     tables = {
         "custom": {
             "device_authorization_endpoint": fake.device_endpoint,

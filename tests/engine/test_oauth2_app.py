@@ -19,13 +19,12 @@ import pytest
 
 from mailmig_tui import oauth2
 from mailmig_tui.accounts import parse_account_url
-from mailmig_tui.cli import main
 from mailmig_tui.engine.session import Accounts
 from mailmig_tui.errors import AuthError
 from mailmig_tui.model import OAuth2Spec
 from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
-from tests.support.oauth_fixtures import write_config
+from tests.support.oauth_fixtures import fresh_fake, plain_url, run_mailmig, write_config
 from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer, app_certificate
 from tests.support.seeding import folder_contents, seed_mailbox
 
@@ -36,8 +35,7 @@ TENANT = "contoso.example"
 @pytest.fixture(autouse=True)
 def fresh(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     oauth2.forget_all()
-    monkeypatch.setattr(fake, "requests", [])
-    monkeypatch.setattr(fake, "client_secret", SECRET)
+    fresh_fake(fake, monkeypatch, SECRET)
     monkeypatch.setattr(fake, "app_mailboxes", [])
     monkeypatch.setattr(fake, "app_certificate", b"")
     monkeypatch.delenv("MAILMIG_OAUTH2_CLIENT_SECRET", raising=False)
@@ -47,16 +45,6 @@ def fresh(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     write_config({"oauth2": {"microsoft-app": table}})
     yield
     oauth2.forget_all()
-
-
-def url(server: DovecotServer, user: str) -> str:
-    return f"imap+plain://{user}@127.0.0.1:{server.imap_port}"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_folders_with_a_client_secret_from_the_environment(
@@ -69,8 +57,8 @@ def test_folders_with_a_client_secret_from_the_environment(
     seed_mailbox(dovecot, mailbox, standard_folders()[:2], standard_corpus()[:3])
     fake.app_mailboxes = [mailbox]
     monkeypatch.setenv("MAILMIG_OAUTH2_CLIENT_SECRET", SECRET)
-    code, out, err = run(
-        capsys, "folders", url(dovecot, mailbox), "--source-oauth2", "microsoft-app", "--json"
+    code, out, err = run_mailmig(
+        capsys, "folders", plain_url(dovecot, mailbox), "--source-oauth2", "microsoft-app", "--json"
     )
     assert code == 0, err
     assert "INBOX" in {folder["name"] for folder in json.loads(out)}
@@ -88,10 +76,10 @@ def test_ls_with_the_client_secret_from_a_command(
     seed_mailbox(dovecot, mailbox, standard_folders()[:1], standard_corpus()[:2])
     fake.app_mailboxes = [mailbox]
     command = shlex.join([sys.executable, "-c", f"print({SECRET!r}); print('second line')"])
-    code, out, err = run(
+    code, out, err = run_mailmig(
         capsys,
         "ls",
-        url(dovecot, mailbox),
+        plain_url(dovecot, mailbox),
         "INBOX",
         "--source-oauth2",
         "microsoft-app",
@@ -107,8 +95,8 @@ def test_ls_with_the_client_secret_from_a_command(
 def test_no_client_secret_anywhere_is_one_line_naming_every_source(
     dovecot: DovecotServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _out, err = run(
-        capsys, "folders", url(dovecot, "someone"), "--source-oauth2", "microsoft-app"
+    code, _out, err = run_mailmig(
+        capsys, "folders", plain_url(dovecot, "someone"), "--source-oauth2", "microsoft-app"
     )
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
@@ -130,7 +118,9 @@ def test_copy_and_verify_into_an_app_only_target_with_a_certificate(
     fake.app_mailboxes = [target]
     monkeypatch.setenv("MAILMIG_SOURCE_PASSWORD", dovecot.password(source))
     app = ("--target-oauth2", "microsoft-app", "--oauth2-key-file", str(key_file))
-    code, _out, err = run(capsys, "copy", url(dovecot, source), url(dovecot, target), *app)
+    code, _out, err = run_mailmig(
+        capsys, "copy", plain_url(dovecot, source), plain_url(dovecot, target), *app
+    )
     assert code == 0, err
     for folder in standard_folders():
         name = dovecot.folder_name(folder.parts)
@@ -142,7 +132,9 @@ def test_copy_and_verify_into_an_app_only_target_with_a_certificate(
         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     }
     assert len(grants) == 1  # one token, cached across the copy's connections
-    code, _out, err = run(capsys, "verify", url(dovecot, source), url(dovecot, target), *app)
+    code, _out, err = run_mailmig(
+        capsys, "verify", plain_url(dovecot, source), plain_url(dovecot, target), *app
+    )
     assert code == 0, err
 
 
@@ -156,10 +148,10 @@ def test_a_certificate_the_app_does_not_know_is_refused_in_one_line(
     key_file, _ = app_certificate(tmp_path / "other")
     _registered, certificate = app_certificate(tmp_path)
     fake.app_certificate = certificate
-    code, _out, err = run(
+    code, _out, err = run_mailmig(
         capsys,
         "folders",
-        url(dovecot, "bob"),
+        plain_url(dovecot, "bob"),
         "--source-oauth2",
         "microsoft-app",
         "--oauth2-key-file",
@@ -182,7 +174,9 @@ def test_batch_with_one_app_for_every_rows_mailbox(
         source, target = dovecot.new_user(), dovecot.new_user()
         seed_mailbox(dovecot, source, standard_folders()[:2], standard_corpus()[:4])
         monkeypatch.setenv(f"SRC{number}", dovecot.password(source))
-        rows.append((url(dovecot, source), url(dovecot, target), f"SRC{number}", target))
+        rows.append(
+            (plain_url(dovecot, source), plain_url(dovecot, target), f"SRC{number}", target)
+        )
     fake.app_mailboxes = [row[3] for row in rows]  # --parallel 1: row 1 signs in first
     monkeypatch.setenv("MAILMIG_OAUTH2_CLIENT_SECRET", SECRET)
     users = tmp_path / "users.csv"
@@ -190,7 +184,7 @@ def test_batch_with_one_app_for_every_rows_mailbox(
         "source,target,source_password_env\n" + "".join(f"{s},{t},{env}\n" for s, t, env, _ in rows)
     )
     report = tmp_path / "report.json"
-    code, _out, err = run(
+    code, _out, err = run_mailmig(
         capsys,
         "batch",
         str(users),
@@ -214,7 +208,7 @@ def test_batch_with_one_app_for_every_rows_mailbox(
 
 
 def app_spec(dovecot: DovecotServer, fake: FakeOAuthServer, mailbox: str) -> Accounts:
-    spec = parse_account_url(url(dovecot, mailbox))
+    spec = parse_account_url(plain_url(dovecot, mailbox))
     table = {"token_endpoint": fake.token_endpoint, "tenant": TENANT}
     tables = {"microsoft-app": table}
     spec = oauth2.with_options(spec, provider="microsoft-app", client_id=CLIENT_ID, tables=tables)

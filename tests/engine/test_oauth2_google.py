@@ -24,7 +24,13 @@ from mailmig_tui.engine.session import Accounts
 from mailmig_tui.errors import AuthError
 from mailmig_tui.oauth2_pkce import ShowUrl
 from tests.support.dovecot import DovecotServer
-from tests.support.oauth_fixtures import browser_get, google_table, write_config
+from tests.support.oauth_fixtures import (
+    browser_get,
+    fresh_fake,
+    google_table,
+    plain_url,
+    write_config,
+)
 from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer, service_account_key
 
 DESKTOP_SECRET = "GOCSPX-desktop-client-secret"
@@ -33,8 +39,7 @@ DESKTOP_SECRET = "GOCSPX-desktop-client-secret"
 @pytest.fixture(autouse=True)
 def fresh(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     oauth2.forget_all()
-    monkeypatch.setattr(fake, "requests", [])
-    monkeypatch.setattr(fake, "client_secret", DESKTOP_SECRET)
+    fresh_fake(fake, monkeypatch, DESKTOP_SECRET)
     monkeypatch.setenv("MAILMIG_OAUTH2_CLIENT_SECRET", DESKTOP_SECRET)
     yield
     oauth2.forget_all()
@@ -49,10 +54,6 @@ def google_mailbox(
     monkeypatch.setattr(fake, "sign_in_user", user)
     write_config({"oauth2": {"google": google_table(fake)}})
     return user
-
-
-def url(server: DovecotServer, user: str) -> str:
-    return f"imap+plain://{user}@127.0.0.1:{server.imap_port}"
 
 
 def test_the_browser_coming_back_to_the_loopback_listener_signs_in(
@@ -82,7 +83,7 @@ def test_the_browser_coming_back_to_the_loopback_listener_signs_in(
         return show
 
     monkeypatch.setattr(oauth2_tokens, "print_browser_url", browser)
-    code = main(["folders", url(dovecot, user), "--source-oauth2", "google", "--json"])
+    code = main(["folders", plain_url(dovecot, user), "--source-oauth2", "google", "--json"])
     out, err = capsys.readouterr()
     browsing[0].join(10)
     assert code == 0, err
@@ -147,7 +148,7 @@ def test_after_the_listener_wins_no_reader_stays_blocked_on_the_terminal(
         return show
 
     monkeypatch.setattr(oauth2_tokens, "print_browser_url", browser)
-    code, _out, err = run_folders(capsys, url(dovecot, user), "--source-oauth2", "google")
+    code, _out, err = run_folders(capsys, plain_url(dovecot, user), "--source-oauth2", "google")
     browsing[0].join(10)
     assert code == 0, err
     (reader,) = readers
@@ -174,7 +175,7 @@ def test_the_address_pasted_into_the_terminal_signs_in(
         return show
 
     monkeypatch.setattr(oauth2_tokens, "print_browser_url", browser)
-    code, out, err = run_folders(capsys, url(dovecot, user), "--source-oauth2", "google")
+    code, out, err = run_folders(capsys, plain_url(dovecot, user), "--source-oauth2", "google")
     assert code == 0, err
     assert "INBOX" in out
     assert f"user=<{user}>, method=OAUTHBEARER" in dovecot.log_text()
@@ -186,7 +187,7 @@ def paste_provider(
     """A provider whose browser runs elsewhere: its redirect never reaches the listener, the
     operator pastes the address (`pasted` says how: whole address, or state changed)."""
     spec = oauth2.with_options(
-        parse_account_url(url(dovecot, user)),
+        parse_account_url(plain_url(dovecot, user)),
         provider="google",
         tables={"google": google_table(fake)},
     )
@@ -245,7 +246,7 @@ def test_a_workspace_service_account_signs_in_as_the_mailbox(
     write_config({})
     code, out, err = run_folders(
         capsys,
-        url(dovecot, user),
+        plain_url(dovecot, user),
         "--source-oauth2",
         "google-service-account",
         "--oauth2-key-file",
@@ -269,7 +270,9 @@ def test_a_device_flow_table_for_google_is_refused_before_any_request(
 ) -> None:
     table = {"client_id": CLIENT_ID, "device_authorization_endpoint": fake.device_endpoint}
     write_config({"oauth2": {"google": table}})
-    code, _out, err = run_folders(capsys, url(dovecot, "someone"), "--source-oauth2", "google")
+    code, _out, err = run_folders(
+        capsys, plain_url(dovecot, "someone"), "--source-oauth2", "google"
+    )
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
     assert "Google's device flow refuses the Gmail scope" in err
@@ -292,14 +295,14 @@ def test_token_store_file_keeps_the_sign_in_for_the_next_run(
         "scope": "imap offline_access",
     }
     write_config({"settings": {"token_store": "file"}, "oauth2": {"custom": custom}})
-    code, _out, err = run_folders(capsys, url(dovecot, user), "--source-oauth2", "custom")
+    code, _out, err = run_folders(capsys, plain_url(dovecot, user), "--source-oauth2", "custom")
     assert code == 0, err
     assert "enter the code WXYZ-1234" in err and "kept for this run only" not in err
     (token_file,) = (paths.state_dir() / "oauth2-tokens").iterdir()
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(token_file.parent.stat().st_mode) == 0o700
     oauth2.forget_all()  # the next run: a new process, nothing in memory
-    code, _out, err = run_folders(capsys, url(dovecot, user), "--source-oauth2", "custom")
+    code, _out, err = run_folders(capsys, plain_url(dovecot, user), "--source-oauth2", "custom")
     assert code == 0, err
     assert "enter the code" not in err  # no device code the second time
     assert len(fake.grants("refresh_token")) == 1

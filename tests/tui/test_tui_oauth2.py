@@ -10,14 +10,11 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import tomli_w
 
-from mailmig_tui import oauth2, paths
 from mailmig_tui.cli import build_parser
 from mailmig_tui.model import AccountSpec, OAuth2Spec
 from mailmig_tui.tui import launch
@@ -27,10 +24,9 @@ from mailmig_tui.tui.accounts.session import AccountSession
 from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.common.error import ErrorDialog
 from mailmig_tui.tui.main_screen import MainScreen
-from tests.support.corpus import standard_corpus, standard_folders
 from tests.support.dovecot import DovecotServer
+from tests.support.oauth_fixtures import device_table, seeded_user, write_config
 from tests.support.oauth_server import CLIENT_ID, FakeOAuthServer
-from tests.support.seeding import seed_mailbox
 from tests.tui.tuikit import (
     demo_sessions,
     imap_spec,
@@ -44,32 +40,18 @@ from tests.tui.tuikit import (
 USER_CODE = "WXYZ-1234"
 
 
+pytestmark = pytest.mark.usefixtures("providers_forgotten")
+
+
 @pytest.fixture(scope="module")
 def seeded(dovecot: DovecotServer) -> str:
-    user = dovecot.new_user()
-    seed_mailbox(dovecot, user, standard_folders(), standard_corpus())
-    return user
-
-
-@pytest.fixture(autouse=True)
-def fresh_providers() -> Iterator[None]:
-    oauth2.forget_all()
-    yield
-    oauth2.forget_all()
+    return seeded_user(dovecot)
 
 
 @pytest.fixture
 def device_flow(fake: FakeOAuthServer, seeded: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """[oauth2.custom] pointing at the fake; every poll pending until a test clears them."""
-    path = paths.config_file()
-    paths.ensure_private_dir(path.parent)
-    custom = {
-        "client_id": CLIENT_ID,
-        "device_authorization_endpoint": fake.device_endpoint,
-        "token_endpoint": fake.token_endpoint,
-        "scope": "imap offline_access",
-    }
-    path.write_text(tomli_w.dumps({"oauth2": {"custom": custom}}))
+    write_config({"oauth2": {"custom": device_table(fake)}})
     monkeypatch.setattr(fake, "interval", 1)  # the shortest RFC 8628 allows: one second
     monkeypatch.setattr(fake, "device_user", seeded)
     monkeypatch.setattr(fake, "outcomes", ["pending"] * 600)

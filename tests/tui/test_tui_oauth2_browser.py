@@ -30,7 +30,7 @@ from mailmig_tui.tui.app import MailmigApp
 from mailmig_tui.tui.common.error import ErrorDialog
 from mailmig_tui.tui.main_screen import MainScreen
 from tests.support.dovecot import DovecotServer
-from tests.support.oauth_fixtures import browser_get, google_table, write_config
+from tests.support.oauth_fixtures import browser_get, fresh_fake, google_table, write_config
 from tests.support.oauth_server import FakeOAuthServer
 from tests.tui.tuikit import demo_sessions, imap_spec, pane, screen_text, wait_for, wait_screen
 
@@ -39,7 +39,7 @@ from tests.tui.tuikit import demo_sessions, imap_spec, pane, screen_text, wait_f
 def google_at_the_fake(fake: FakeOAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """[oauth2.google] pointing at the fake, as an admin's config would point at Google."""
     oauth2.forget_all()
-    monkeypatch.setattr(fake, "requests", [])
+    fresh_fake(fake, monkeypatch)
     monkeypatch.delenv("MAILMIG_OAUTH2_CLIENT_SECRET", raising=False)
     write_config({"oauth2": {"google": google_table(fake)}})
     yield
