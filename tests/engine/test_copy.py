@@ -62,6 +62,28 @@ def shapes(request: pytest.FixtureRequest) -> tuple[DovecotServer, DovecotServer
     )
 
 
+@pytest.fixture
+def run(
+    slash_server: DovecotServer,
+    courier_server: DovecotServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Migration:
+    """The standard corpus on a slash-shaped source, to an empty courier-shaped target."""
+    return Migration(slash_server, courier_server, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def empty_run(
+    slash_server: DovecotServer,
+    courier_server: DovecotServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Migration:
+    """Like `run`, with no message seeded: the test puts on the source what it needs."""
+    return Migration(slash_server, courier_server, monkeypatch, tmp_path, messages=[])
+
+
 def fingerprint(entry: dict[bytes, object]) -> tuple[str, tuple[str, ...], float]:
     body = entry[b"BODY[]"]
     assert isinstance(body, bytes)
@@ -124,14 +146,10 @@ def test_rerun_copies_nothing_and_verify_is_clean(
 
 
 def test_flags_changed_on_the_source_follow_on_rerun(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     assert run.copy()[0] == 0
-    client = slash_server.client(run.source_user)
+    client = run.source.client(run.source_user)
     client.select_folder("INBOX")
     first = min(client.search(["ALL"]))
     client.add_flags([first], ["$label2", "\\Flagged"])
@@ -140,29 +158,25 @@ def test_flags_changed_on_the_source_follow_on_rerun(
     assert code == 0 and report["copied"] == 0
     assert report["folders"][0]["flags_updated"] == 1  # type: ignore[index]
     source_prints = Counter(
-        fingerprint(e) for e in folder_contents(slash_server, run.source_user, "INBOX")
+        fingerprint(e) for e in folder_contents(run.source, run.source_user, "INBOX")
     )
     target_prints = Counter(
-        fingerprint(e) for e in folder_contents(courier_server, run.target_user, "INBOX")
+        fingerprint(e) for e in folder_contents(run.target, run.target_user, "INBOX")
     )
     assert source_prints == target_prints
 
 
 def test_existing_copies_on_the_target_are_not_duplicated(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
 ) -> None:
     """Another tool (or an APPEND whose answer was lost) already put some messages there."""
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     inbox = [m for m in run.messages if m.folder == ("INBOX",)]
     already = inbox[::2]
-    seed_mailbox(courier_server, run.target_user, [], already)
+    seed_mailbox(run.target, run.target_user, [], already)
     code, report = run.copy()
     assert code == 0
     assert report["copied"] == len(run.messages) - len(already)
-    target = folder_contents(courier_server, run.target_user, "INBOX")
+    target = folder_contents(run.target, run.target_user, "INBOX")
     assert len(target) == len(inbox)
     assert Counter(fingerprint(e)[0] for e in target) == Counter(
         hashlib.sha256(m.data).hexdigest() for m in inbox
@@ -170,12 +184,8 @@ def test_existing_copies_on_the_target_are_not_duplicated(
 
 
 def test_same_message_id_with_different_content_and_no_message_id_are_each_copied_once(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     ids = Counter(m.message_id for m in run.messages if m.message_id)
     shared = [mid for mid, n in ids.items() if n > 1]
     assert shared, "the corpus must hold two messages sharing a Message-ID"
@@ -189,7 +199,7 @@ def test_same_message_id_with_different_content_and_no_message_id_are_each_copie
     got: Counter[str] = Counter()
     for folder in standard_folders():
         for entry in folder_contents(
-            courier_server, run.target_user, courier_server.folder_name(folder.parts)
+            run.target, run.target_user, run.target.folder_name(folder.parts)
         ):
             digest = fingerprint(entry)[0]
             if digest in wanted:
@@ -198,20 +208,16 @@ def test_same_message_id_with_different_content_and_no_message_id_are_each_copie
 
 
 def test_dry_run_changes_nothing(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
     isolated_mailmig: Path,
+    run: Migration,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     capsys.readouterr()
     code = main(["copy", *run.urls, "--dry-run", "--json"])
     assert code == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["to_copy"] == len(run.messages)
-    client = courier_server.client(run.target_user)
+    client = run.target.client(run.target_user)
     names = [name for _f, _d, name in client.list_folders()]
     client.select_folder("INBOX")
     assert names == ["INBOX"] and client.search(["ALL"]) == []
@@ -267,14 +273,10 @@ def test_special_folders_map_by_role_across_languages(
 
 
 def test_unicode_and_empty_folders_are_created_as_unicode(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     assert run.copy()[0] == 0
-    client = courier_server.client(run.target_user)
+    client = run.target.client(run.target_user)
     client.folder_encode = False
     raw = {name for _f, _d, name in client.list_folders()}
     client.logout()
@@ -307,12 +309,8 @@ def test_too_large_message_is_reported_with_exit_1_and_the_rest_copied(
 
 
 def test_max_size_option_counts_as_too_large_before_sending(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     code, report = run.copy("--max-size", "100000")
     big = [m for m in run.messages if len(m.data) > 100_000]
     assert code == 1
@@ -320,15 +318,11 @@ def test_max_size_option_counts_as_too_large_before_sending(
 
 
 def test_verify_names_a_message_deleted_on_the_target_and_copy_restores_it(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     assert run.copy()[0] == 0
-    client = courier_server.client(run.target_user)
+    client = run.target.client(run.target_user)
     client.select_folder("INBOX")
     victim = min(client.search(["ALL"]))
     subject = client.fetch([victim], ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
@@ -348,25 +342,21 @@ def test_verify_names_a_message_deleted_on_the_target_and_copy_restores_it(
 
 
 def test_uidvalidity_change_on_the_source_matches_by_content(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path)
     assert run.copy("--folder", "Archive/2023")[0] == 0
     # Recreate the source folder: same messages, new UIDVALIDITY, new UIDs.
-    client = slash_server.client(run.source_user)
+    client = run.source.client(run.source_user)
     before = client.folder_status("Archive/2023", ["UIDVALIDITY"])[b"UIDVALIDITY"]
     client.delete_folder("Archive/2023")
     client.logout()
     seed_mailbox(
-        slash_server,
+        run.source,
         run.source_user,
         [],
         [m for m in run.messages if m.folder == ("Archive", "2023")],
     )
-    client = slash_server.client(run.source_user)
+    client = run.source.client(run.source_user)
     assert client.folder_status("Archive/2023", ["UIDVALIDITY"])[b"UIDVALIDITY"] != before
     client.logout()
     code, report = run.copy("--folder", "Archive/2023")
@@ -378,20 +368,25 @@ def test_uidvalidity_change_on_the_source_matches_by_content(
 
 
 def test_options_after_the_subcommand_and_bad_map(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    empty_run: Migration,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path, messages=[])
     capsys.readouterr()
-    assert main(["copy", *run.urls, "--map", "Nope=Somewhere", "--dry-run"]) == 2
+    assert main(["copy", *empty_run.urls, "--map", "Nope=Somewhere", "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mailmig: ") and "Nope" in err and len(err.strip().splitlines()) == 1
     assert (
         main(
-            ["copy", *run.urls, "--map", "Sent=Old Sent", "--dry-run", "--json", "--timeout", "20"]
+            [
+                "copy",
+                *empty_run.urls,
+                "--map",
+                "Sent=Old Sent",
+                "--dry-run",
+                "--json",
+                "--timeout",
+                "20",
+            ]
         )
         == 0
     )
@@ -448,46 +443,40 @@ def test_folder_created_meanwhile_by_another_client_is_success(
 
 
 def test_a_source_name_holding_the_target_delimiter_is_renamed_reversibly(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    empty_run: Migration,
 ) -> None:
-    run = Migration(slash_server, courier_server, monkeypatch, tmp_path, messages=[])
-    client = slash_server.client(run.source_user)
+    client = empty_run.source.client(empty_run.source_user)
     client.create_folder("v1.2 Release")
     client.append("v1.2 Release", b"Subject: dotted\r\n\r\nx\r\n")
     client.logout()
-    code, report = run.copy("--folder", "v1.2 Release")
+    code, report = empty_run.copy("--folder", "v1.2 Release")
     assert code == 0
     [folder] = report["folders"]  # type: ignore[misc]
     assert folder["target"] == "INBOX.v1%2E2 Release"
-    assert len(folder_contents(courier_server, run.target_user, "INBOX.v1%2E2 Release")) == 1
+    assert (
+        len(folder_contents(empty_run.target, empty_run.target_user, "INBOX.v1%2E2 Release")) == 1
+    )
 
 
 def test_the_folder_map_saved_in_the_tui_applies_to_the_cli_copy(
-    slash_server: DovecotServer,
-    courier_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    run: Migration,
 ) -> None:
     """The README: a map chosen in the TUI is "used by every later copy between them". A
     saved entry for a folder gone from the source is left out, not an error; --map wins."""
     from mailmig_tui.accounts import parse_account_url
     from mailmig_tui.engine.saved_maps import save_overrides
 
-    m = Migration(slash_server, courier_server, monkeypatch, tmp_path)
-    source, target = (parse_account_url(url) for url in m.urls)
+    source, target = (parse_account_url(url) for url in run.urls)
     save_overrides(
         source, target, {"Projects": "INBOX.Old Projects", "Gone": "INBOX.Nowhere", "Sent": "x"}
     )
-    code, report = m.copy("--map", "Sent=INBOX.Sent mail")
+    code, report = run.copy("--map", "Sent=INBOX.Sent mail")
     assert code == 0, report
     targets = {f["source"]: f["target"] for f in report["folders"]}  # type: ignore[union-attr]
     assert targets["Projects"] == "INBOX.Old Projects"
     assert targets["Sent"] == "INBOX.Sent mail"
     assert "Gone" not in targets
-    client = courier_server.client(m.target_user)
+    client = run.target.client(run.target_user)
     try:
         names = {str(name) for _flags, _delim, name in client.list_folders()}
     finally:
