@@ -469,10 +469,8 @@ class FolderCopier:
                 self.emit(MessageCopied(MessageRef(mapping.source, message.uid, message.size)))
             self.journal.record(work.key, entries, appended=True)
             answered = {m.uid for m in part.staged}
-            for uid, error in part.refused:
+            for uid, error in part.refused:  # never a throttle: that part is not moved
                 answered.add(uid)
-                if isinstance(error, Throttled):
-                    continue  # never stored: neither copied nor failed; a re-run sends it
                 counted.add(uid)
                 ref = describe(mapping.source, probes[uid])
                 too_large = isinstance(error, MessageTooLarge)

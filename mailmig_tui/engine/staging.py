@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 
 from mailmig_tui.engine.append_window import AppendWindow, InFlightBudget
 from mailmig_tui.engine.chunked_fetch import SourcePool, ordered_batches
-from mailmig_tui.errors import ConnectError, MailmigError, MessageRejected
+from mailmig_tui.errors import ConnectError, MailmigError, MessageRejected, Throttled
 from mailmig_tui.model import AppendResult, Message
 from mailmig_tui.stores.base import HeaderProbe, MailStore
 from mailmig_tui.stores.imap_staging import Moved
@@ -163,8 +163,13 @@ class StagedParts:
         def settle(answered: Iterator[tuple[list[Message], list[AppendResult]]]) -> None:
             for batch, answers in answered:
                 for message, answer in zip(batch, answers, strict=False):
+                    if isinstance(answer.error, Throttled):
+                        # Moving the part without it would leave a gap that a re-run fills
+                        # out of order: the part (and every later one) stays unmoved, and
+                        # the next copy sends them again, in order.
+                        raise answer.error
                     if answer.error is None:
-                        size = len(self._outgoing(message).data)
+                        size = len(message.data)  # what `outgoing` sends: only flags differ
                         identity = self._identify(message)
                         # The source's flags, as the journal keeps for every copy.
                         staged = Staged(message.uid, answer.uid, message.flags, size, identity)
