@@ -25,6 +25,10 @@ class Preset:
     skip_roles: frozenset[SpecialUse] = frozenset()
     """Source folders with these roles are views of other folders: not copied by default."""
     notes: tuple[str, ...] = field(default=())
+    staging: bool = True
+    """Whether a big folder may be staged in hidden folders and moved in (`staging`): not
+    on Gmail, whose folders are labels, where a staging folder and a move are not the
+    plain mailbox operations the order argument rests on (untested there)."""
     connections: int = 8
     """Connections a copy opens to this server by default (`--connections` overrides):
     well under Dovecot's default mail_max_userip_connections (10), leaving room for the
@@ -50,6 +54,7 @@ GMAIL = Preset(
     title="Gmail / Google Workspace",
     skip_roles=frozenset({SpecialUse.ALL, SpecialUse.IMPORTANT, SpecialUse.FLAGGED}),
     notes=("[Gmail]/All Mail, Important and Starred are label views: not copied",),
+    staging=False,
     connections=12,  # Gmail allows 15 per account, the user's phone and client included
 )
 PRESETS = {p.name: p for p in (EXCHANGE, GMAIL)}

@@ -198,7 +198,7 @@ def _accounts(args: argparse.Namespace, *, target_readonly: bool, copying: bool)
 def _connections(args: argparse.Namespace, accounts: Accounts) -> int | None:
     """--connections, else the saved accounts' or [settings] `connections`, else None: the
     server presets decide (`presets.default_connections`)."""
-    if args.connections is not None:
+    if getattr(args, "connections", None) is not None:  # verify has no --connections
         return int(args.connections)
     return load_config().connection_limit(accounts.source, accounts.target)
 
@@ -390,9 +390,7 @@ def print_plan(plan: Plan) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     options = _options(args)
     accounts = _accounts(args, target_readonly=True, copying=False)
-    # The saved accounts' or [settings] `connections`, else the presets, as for a copy.
-    limit = load_config().connection_limit(accounts.source, accounts.target)
-    report, log = CopyService(accounts).verify(options, connections=limit)
+    report, log = CopyService(accounts).verify(options, connections=_connections(args, accounts))
     if args.json:
         print_json({**report.as_json(), "log": str(log) if log is not None else None})
     else:

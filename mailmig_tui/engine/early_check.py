@@ -26,6 +26,7 @@ from mailmig_tui.engine.verify_match import (
     TargetFolder,
     UidLists,
     check_folder,
+    chosen_uids,
     fresh_uids,
     load_target,
 )
@@ -48,7 +49,7 @@ class EarlyChecks:
         cancel: threading.Event,
     ) -> None:
         self._mappings = mappings
-        self._only = only or {}
+        self._only = only
         self._skip = skip
         self._cancel = cancel
         sharing = Counter(m.target for m in mappings)
@@ -98,9 +99,7 @@ class EarlyChecks:
         loader.start()
         try:
             uids = fresh_uids(source, mapping.source)
-            wanted = self._only.get(mapping.source)
-            unwanted = self._skip.get(mapping.source, frozenset())
-            chosen = [u for u in uids if (wanted is None or u in wanted) and u not in unwanted]
+            chosen = chosen_uids(uids, mapping.source, self._only, self._skip)
             check_folder(source, mapping.source, chosen, check, load, board)
         except (MailmigError, Stopped) as exc:
             log.debug("early check of %s left to the end: %s", mapping.source, exc)

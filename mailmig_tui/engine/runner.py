@@ -173,11 +173,9 @@ def copy_folders(
     workers, pooled = plan_connections(connections, max(1, busy))
     pool = SourcePool(open_source, pooled)
     # Target connections the workers leave unused: a big folder on a target whose APPENDs
-    # wait a round trip each is appended over them too (`staging`).
-    # Not on Gmail: its folders are labels, where a staging folder and a move are not
-    # the plain mailbox operations the order argument rests on (untested there).
-    gmail = plan.target_preset is not None and plan.target_preset.name == "gmail"
-    slots = TargetSlots(0 if gmail else connections - workers)
+    # wait a round trip each is appended over them too (`staging`), where the preset allows.
+    stages = plan.target_preset is None or plan.target_preset.staging
+    slots = TargetSlots(connections - workers if stages else 0)
     budget = InFlightBudget(append_window_for(target, settings.append_window_bytes))
     started = time.monotonic()
     result = CopyReport()
@@ -222,8 +220,8 @@ def plan_connections(connections: int, folders: int) -> tuple[int, int]:
     big folders fetch over several connections at once: one huge INBOX no longer runs on
     one pair. More pairs rather than a larger pool: a folder waiting for a free pair ends
     the copy late, while a pair whose folders are done gives its source connection to the
-    pool. The target never gets more than `connections`, the source never more than
-    `connections` at any time.
+    pool once it has checked them (`early_check`). The target never gets more than
+    `connections`, the source never more than `connections` at any time.
     """
     connections = max(1, connections)
     pairs = max((connections + 1) // 2, connections - 3)

@@ -19,15 +19,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from mailmig_tui.engine.mapping import FolderMapping
-from mailmig_tui.engine.session import Accounts
 from mailmig_tui.engine.verify_board import Board, Progress, Stopped
-from mailmig_tui.engine.verify_match import CHUNK, check_folder, fresh_uids, load_target
+from mailmig_tui.engine.verify_match import (
+    CHUNK,
+    check_folder,
+    chosen_uids,
+    fresh_uids,
+    load_target,
+)
 from mailmig_tui.engine.verify_report import FlagDifference, FolderCheck, VerifyReport
 from mailmig_tui.errors import ConnectError, MailmigError
 from mailmig_tui.kinds import kind_of
 from mailmig_tui.stores.base import MailStore
+
+if TYPE_CHECKING:  # importing verify must not load the copy engine (history, logs do)
+    from mailmig_tui.engine.session import Accounts
 
 __all__ = [
     "CHUNK",
@@ -182,9 +191,7 @@ def _selected(
         raise
     except MailmigError as exc:
         return exc.one_line()
-    wanted = (only or {}).get(mapping.source)
-    unwanted = (skip or {}).get(mapping.source, frozenset())
-    return [u for u in all_uids if (wanted is None or u in wanted) and u not in unwanted]
+    return chosen_uids(all_uids, mapping.source, only, skip)
 
 
 def _open_pairs(

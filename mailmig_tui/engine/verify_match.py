@@ -9,7 +9,7 @@ is still loading, never a 100k folder's headers.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -57,6 +57,19 @@ def fresh_uids(store: MailStore, folder: str) -> list[int]:
         if folder in listed:
             return listed[folder][1]
     return store.uids(folder)  # and its one-line error for a folder that can't be opened
+
+
+def chosen_uids(
+    uids: Sequence[int],
+    folder: str,
+    only: Mapping[str, frozenset[int]] | None,
+    skip: Mapping[str, frozenset[int]] | None,
+) -> list[int]:
+    """The UIDs of a source folder to check: `only` the marked ones where it names the
+    folder, never those `skip` names (left on the source by the copy filter)."""
+    wanted = (only or {}).get(folder)
+    unwanted = (skip or {}).get(folder, frozenset())
+    return [u for u in uids if (wanted is None or u in wanted) and u not in unwanted]
 
 
 def probe_chunks(store: MailStore, folder: str, uids: list[int]) -> Chunks:

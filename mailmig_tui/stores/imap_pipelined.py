@@ -35,7 +35,15 @@ class Answer:
     data: dict[bytes, int]
 
 
-def _tagged(imap: imaplib.IMAP4, tag: bytes) -> tuple[bool, str]:
+def send(imap: imaplib.IMAP4, command: bytes) -> bytes:
+    """Write one command (without its tag and CRLF) under a new tag, not waiting for it."""
+    tag: bytes = imap._new_tag()
+    imap.send(tag + b" " + command + b"\r\n")
+    return tag
+
+
+def tagged(imap: imaplib.IMAP4, tag: bytes) -> tuple[bool, str]:
+    """Read up to `tag`'s completion: (OK?, the server's text)."""
     typ, data = imap._get_tagged_response(tag)
     text = data[0] if data and isinstance(data[0], bytes) else b""
     return typ == "OK", text.decode("utf-8", "replace").strip()
@@ -58,7 +66,7 @@ def statuses(imap: imaplib.IMAP4, wires: Sequence[bytes], size: bool) -> list[An
         tags.append(tag)
     answers = []
     for tag in tags:
-        ok, text = _tagged(imap, tag)
+        ok, text = tagged(imap, tag)
         lines = _untagged(imap, "STATUS")
         data: dict[bytes, int] = {}
         if ok and lines:
@@ -114,9 +122,9 @@ def uid_sizes_flags(
         tags.append((examine, fetch, flagged))
     results = []
     for examine, fetch, flagged in tags:
-        opened, said = _tagged(imap, examine)
+        opened, said = tagged(imap, examine)
         imap.untagged_responses.pop("FETCH", None)
-        ok, text = _tagged(imap, fetch)
+        ok, text = tagged(imap, fetch)
         lines = _untagged(imap, "FETCH")
         # What EXAMINE said (EXISTS, [READ-ONLY] ...) is dropped, as imaplib's own select
         # does: a [READ-ONLY] left behind would fail the next command.
@@ -182,10 +190,10 @@ def uid_lists(imap: imaplib.IMAP4, wires: Sequence[bytes], esearch: bool) -> lis
         tags.append((examine, found))
     results = []
     for examine, found in tags:
-        opened, said = _tagged(imap, examine)
+        opened, said = tagged(imap, examine)
         validity = _first_int(imap.untagged_responses.get("UIDVALIDITY", []))
         imap.untagged_responses.clear()
-        ok, text = _tagged(imap, found)
+        ok, text = tagged(imap, found)
         uids: list[int] = []
         if esearch:
             for line in _untagged(imap, "ESEARCH"):

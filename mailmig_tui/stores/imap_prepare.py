@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mailmig_tui.stores.imap_pipelined import send, tagged
+
 _PERMANENT = re.compile(rb"\[PERMANENTFLAGS \(([^)]*)\)\]", re.IGNORECASE)
 _EXISTS = ("ALREADYEXISTS", "ALREADY EXISTS")
 
@@ -29,12 +31,6 @@ class Prepared:
     """CREATE made it now (it did not exist when planning)."""
     permanent: frozenset[str] | None
     """PERMANENTFLAGS, None when the folder keeps any flag (\\*) or did not say."""
-
-
-def _tagged(imap: imaplib.IMAP4, tag: bytes) -> tuple[bool, str]:
-    typ, data = imap._get_tagged_response(tag)
-    text = data[0] if data and isinstance(data[0], bytes) else b""
-    return typ == "OK", text.decode("utf-8", "replace").strip()
 
 
 def permanent_flags(lines: Sequence[object]) -> frozenset[str] | None:
@@ -58,25 +54,23 @@ def prepare(imap: imaplib.IMAP4, folders: Sequence[tuple[bytes, bool]]) -> list[
         tags: list[bytes] = []
         verbs = (b"CREATE", b"SUBSCRIBE") if create else ()
         for verb in (*verbs, b"SELECT", b"UNSELECT"):
-            tag: bytes = imap._new_tag()
             argument = b"" if verb == b"UNSELECT" else b" " + wire
-            imap.send(tag + b" " + verb + argument + b"\r\n")
-            tags.append(tag)
+            tags.append(send(imap, verb + argument))
         sent.append((create, tags))
     results: list[Prepared | None] = []
     for create, tags in sent:
         good = True
         if create:
-            made, text = _tagged(imap, tags[0])
+            made, text = tagged(imap, tags[0])
             good = made or any(code in text.upper() for code in _EXISTS)
-            _tagged(imap, tags[1])  # a refused SUBSCRIBE is no reason to stop (as before)
+            tagged(imap, tags[1])  # a refused SUBSCRIBE is no reason to stop (as before)
         imap.untagged_responses.pop("OK", None)
-        selected, _text = _tagged(imap, tags[-2])
+        selected, _text = tagged(imap, tags[-2])
         lines = imap.untagged_responses.pop("OK", [])
         # What SELECT said (EXISTS, FLAGS, [READ-WRITE] ...) is dropped, as imaplib's own
         # select does; nothing of it is needed after UNSELECT.
         imap.untagged_responses.clear()
-        _tagged(imap, tags[-1])
+        tagged(imap, tags[-1])
         imap.untagged_responses.clear()
         results.append(Prepared(create, permanent_flags(lines)) if good and selected else None)
     return results

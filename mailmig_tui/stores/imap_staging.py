@@ -18,39 +18,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mailmig_tui.stores.imap_append import uid_set
+from mailmig_tui.stores.imap_pipelined import send, tagged
 
 STAGING_MARK = "mailmig-staging-"
 """Every staging folder's name starts with this (after the personal namespace prefix)."""
 
 
-def _send(imap: imaplib.IMAP4, command: bytes) -> bytes:
-    tag: bytes = imap._new_tag()
-    imap.send(tag + b" " + command + b"\r\n")
-    return tag
-
-
-def _answer(imap: imaplib.IMAP4, tag: bytes) -> tuple[bool, str]:
-    typ, data = imap._get_tagged_response(tag)
-    text = data[0] if data and isinstance(data[0], bytes) else b""
-    return typ == "OK", text.decode("utf-8", "replace").strip()
-
-
 def recreate(imap: imaplib.IMAP4, wire: bytes) -> tuple[bool, str]:
     """DELETE what a crashed run may have left under this name (a NO when there is none),
     then CREATE it empty; never subscribed. (created, the server's words)."""
-    gone = _send(imap, b"DELETE " + wire)
-    made = _send(imap, b"CREATE " + wire)
-    _answer(imap, gone)
-    answer = _answer(imap, made)
+    gone = send(imap, b"DELETE " + wire)
+    made = send(imap, b"CREATE " + wire)
+    tagged(imap, gone)
+    answer = tagged(imap, made)
     imap.untagged_responses.clear()
     return answer
 
 
 def drop(imap: imaplib.IMAP4, wires: Sequence[bytes]) -> None:
     """DELETE each (its answer ignored: a folder already gone is what we want)."""
-    tags = [_send(imap, b"DELETE " + wire) for wire in wires]
+    tags = [send(imap, b"DELETE " + wire) for wire in wires]
     for tag in tags:
-        _answer(imap, tag)
+        tagged(imap, tag)
     imap.untagged_responses.clear()
 
 
@@ -71,19 +60,19 @@ def move_all(imap: imaplib.IMAP4, staging: bytes, folder: bytes, *, move: bool) 
     UNSELECT, pipelined), then DELETE `staging`. A failed SELECT fails the MOVE after it:
     nothing moves."""
     verb = b"UID MOVE 1:* " if move else b"UID COPY 1:* "
-    selected = _send(imap, b"SELECT " + staging)
-    moved = _send(imap, verb + folder)
-    closed = _send(imap, b"UNSELECT")
-    deleted = _send(imap, b"DELETE " + staging)
+    selected = send(imap, b"SELECT " + staging)
+    moved = send(imap, verb + folder)
+    closed = send(imap, b"UNSELECT")
+    deleted = send(imap, b"DELETE " + staging)
     imap.untagged_responses.pop("COPYUID", None)
-    opened, said = _answer(imap, selected)
+    opened, said = tagged(imap, selected)
     imap.untagged_responses.clear()
-    done, text = _answer(imap, moved)
+    done, text = tagged(imap, moved)
     # MOVE says COPYUID in an untagged OK, COPY in its tagged OK: imaplib keeps both here.
     codes = imap.untagged_responses.pop("COPYUID", [])
     imap.untagged_responses.clear()
-    _answer(imap, closed)
-    _answer(imap, deleted)
+    tagged(imap, closed)
+    tagged(imap, deleted)
     imap.untagged_responses.clear()
     mapping: dict[int, int] = {}
     validity: int | None = None
