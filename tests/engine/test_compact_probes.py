@@ -6,7 +6,7 @@
   body, an empty header block).
 - On glibc, tuning malloc starts one thread giving freed heap pages back, however often
   it is called.
-- The append window covers the measured round trip: 2 x 100 MB/s x round trip, at least
+- The append window covers the measured round trip: 2 x 200 MB/s x round trip, at least
   8 MB, never more than the setting, the setting itself when no round trip was measured.
 """
 

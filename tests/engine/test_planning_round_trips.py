@@ -17,6 +17,7 @@ from __future__ import annotations
 import imaplib
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -138,11 +139,13 @@ def test_the_estimate_sends_nothing_only_to_time_a_round_trip(
     assert (link.source_rtt, link.target_rtt) == planned
 
 
+@dataclass(frozen=True)
 class Rendezvous(Accounts):
     """Opening the source waits until the target's opening has begun: it only returns
     when both are opened at the same time."""
 
-    target_began = threading.Event()
+    target_began: threading.Event = field(default_factory=threading.Event)
+    """Per instance: a class-wide event, once set, would let a later use pass unawaited."""
 
     def open_source(self) -> MailStore:
         assert self.target_began.wait(timeout=60), "the target was not opened meanwhile"

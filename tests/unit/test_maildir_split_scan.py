@@ -29,6 +29,7 @@ def split(monkeypatch: pytest.MonkeyPatch) -> list[maildir_split_scan._Worker]:
     message), so both sides do part of the work however fast this process is."""
     monkeypatch.setattr(maildir_split_scan, "PARALLEL_FROM", 100)
     monkeypatch.setattr(maildir_split_scan, "CHUNK", 40)
+    monkeypatch.setattr(maildir_split_scan, "_cores", lambda: 2)  # a 1-CPU runner too
     workers: list[maildir_split_scan._Worker] = []
     real_start = maildir_split_scan._Worker.start
 
@@ -100,6 +101,7 @@ def test_a_worker_that_dies_at_once_costs_only_speed(
 ) -> None:
     monkeypatch.setattr(maildir_split_scan, "PARALLEL_FROM", 100)
     monkeypatch.setattr(maildir_split_scan, "CHUNK", 40)
+    monkeypatch.setattr(maildir_split_scan, "_cores", lambda: 2)  # a worker is tried
     root = make_big_maildir(tmp_path / "Maildir", count=400)
     query = SearchQuery(text="quarterly")
     store = MaildirStore(str(root), readonly=True)
