@@ -1,32 +1,39 @@
 """A big folder on a target without LITERAL+ (Courier, stood in for by Dovecot with its
 capabilities cut) is appended over several connections through hidden staging folders,
 then moved in: byte for byte, in source UID order, journaled, and no staging folder left,
-also when an interrupted run left one behind."""
+also when an interrupted run left one behind. A part whose message was throttled is not
+moved in, so the folder holds its source's beginning with no gap."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from mailmig_tui.engine.journal import Journal
 from mailmig_tui.engine.plan import CopyOptions, build_plan
+from mailmig_tui.engine.runner import copy_folders
+from mailmig_tui.stores.base import MailStore
 from mailmig_tui.stores.imap import ImapStore, connect_imap
 from mailmig_tui.stores.imap_staging import Moved
 from tests.engine.test_parallel_fetch import (
     COURIER_CAPS,
     assert_same_in_order,
     copy_all,
+    digests,
     inbox_source,
     small_batches,
     spec,
 )
 from tests.support.dovecot import DovecotServer
+from tests.support.faultproxy import FaultProxy
 
 __all__ = ["inbox_source"]  # a fixture this module uses
 
 STAGING = "mailmig-staging-"
+THROTTLED = b"NO [UNAVAILABLE] Request is throttled. Suggested Backoff Time: 200 milliseconds"
 
 
 @pytest.fixture
@@ -127,3 +134,57 @@ def test_what_an_interrupted_run_left_in_a_staging_folder_is_deleted_not_copied_
     assert moved == [leftover]
     assert_same_in_order(slash_server, inbox_source, courier_target, target_user)
     assert staging_folders(courier_target, target_user) == []
+
+
+def test_a_throttled_message_keeps_its_staged_part_out_and_the_folder_in_order(
+    slash_server: DovecotServer,
+    courier_target: DovecotServer,
+    inbox_source: str,
+    tmp_path: Path,
+) -> None:
+    # The first APPEND into a staging folder is answered "slow down" (Exchange's words), as
+    # a throttling server does; the server never sees it.
+    target_user = courier_target.new_user()
+    with FaultProxy(courier_target.imap_port) as proxy:
+        throttle = proxy.answer(rb'^\S+ APPEND "?[^"]*' + STAGING.encode(), THROTTLED, times=1)
+        source_spec, target_spec = (
+            spec(slash_server, inbox_source),
+            spec(courier_target, target_user),
+        )
+        target_spec = replace(target_spec, port=proxy.port)
+        password = slash_server.password(inbox_source), courier_target.password(target_user)
+
+        def open_source() -> MailStore:
+            return connect_imap(source_spec, password[0], readonly=True)
+
+        def open_target() -> MailStore:
+            return connect_imap(target_spec, password[1], readonly=False)
+
+        source, target = open_source(), open_target()
+        journal = Journal(tmp_path / "journal.sqlite3")
+        try:
+            plan = build_plan(source_spec, target_spec, source, target, journal, CopyOptions())
+            settings = small_batches(
+                connections=6, fetch_helpers=0, staging_min_messages=40, staging_parts=3
+            )
+            report = copy_folders(
+                plan,
+                source=source,
+                target=target,
+                open_source=open_source,
+                open_target=open_target,
+                journal=journal,
+                settings=settings,
+            )
+        finally:
+            source.close()
+            target.close()
+            journal.close()
+    assert throttle.hits == 1
+    inbox = next(f for f in report.folders if f.source == "INBOX")
+    assert report.failed == 0 and inbox.copied < inbox.source_messages
+    # What reached INBOX is its source's beginning, in order, with no gap a re-run would
+    # fill at the end: the part missing a message was not moved in.
+    wanted = digests(slash_server, inbox_source, "INBOX")
+    got = digests(courier_target, target_user, "INBOX")
+    assert 0 < len(got) < len(wanted) and got == wanted[: len(got)]
